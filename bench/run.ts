@@ -1,0 +1,139 @@
+/**
+ * Throughput and latency of the API against a bare endpoint of the same framework, measured in
+ * one run on this machine, plus the dispatch delay from submission to the engine's start.
+ * Run with `npm run bench` (it builds first: the server is measured as users run it).
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import autocannon from 'autocannon';
+
+const root = path.resolve(import.meta.dirname, '..');
+const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
+
+interface Measured {
+  name: string;
+  requestsPerSecond: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+function startProcess(args: string[], ready: (line: string) => string | undefined): Promise<{ child: ChildProcess; value: string }> {
+  const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      const value = ready(line);
+      if (value !== undefined) resolve({ child, value });
+    });
+  });
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  child.kill('SIGTERM');
+  await once(child, 'exit');
+}
+
+async function load(name: string, options: autocannon.Options): Promise<Measured> {
+  const result = await autocannon({ connections, duration: seconds, ...options });
+  return {
+    name,
+    requestsPerSecond: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.non2xx,
+  };
+}
+
+function serverArgs(dataDir: string, extra: string[]): string[] {
+  return ['dist/cli/main.js', 'serve', '--port', '0', '--data-dir', dataDir, '--log-level', 'info', ...extra];
+}
+
+const listening = (line: string) => {
+  try {
+    const entry = JSON.parse(line);
+    return entry.msg === 'wan-api listening' ? (entry.url as string) : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+async function throughput(): Promise<Measured[]> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'wan-bench-'));
+  const key = execFileSync(process.execPath, ['dist/cli/main.js', 'keys', 'create', '--data-dir', dataDir], { cwd: root }).toString().trim();
+  const bare = await startProcess(['--import', 'tsx', 'bench/bare-server.ts', '47811'], (line) => (line === 'listening' ? 'http://127.0.0.1:47811' : undefined));
+  // No worker: submissions are validated and durably stored, nothing renders during the load.
+  const api = await startProcess(serverArgs(dataDir, ['--worker-concurrency', '0']), listening);
+  const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+  const submitBody = JSON.stringify({ prompt: 'a paper boat drifting down a rainy street', size: '1280*720', duration: 5, seed: 7 });
+  const taskId = (await (await fetch(`${api.value}/v3/async/wan2.7-t2v`, { method: 'POST', headers, body: submitBody })).json()).task_id;
+  try {
+    // Warm both up so the JIT is not measured.
+    await autocannon({ url: `${bare.value}/bare`, duration: 2, connections });
+    await autocannon({ url: `${api.value}/v3/async/task-result?task_id=${taskId}`, headers, duration: 2, connections });
+    return [
+      await load('bare POST', { url: `${bare.value}/bare`, method: 'POST', headers: { 'content-type': 'application/json' }, body: submitBody }),
+      await load('submit t2v', { url: `${api.value}/v3/async/wan2.7-t2v`, method: 'POST', headers, body: submitBody }),
+      await load('bare GET', { url: `${bare.value}/bare` }),
+      await load('task result', { url: `${api.value}/v3/async/task-result?task_id=${taskId}`, headers }),
+    ];
+  } finally {
+    await stop(bare.child);
+    await stop(api.child);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Submission → engine start, read from the task's own submit and execute times, worker idle. */
+async function dispatchLatency(samples: number): Promise<number[]> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'wan-bench-'));
+  const key = execFileSync(process.execPath, ['dist/cli/main.js', 'keys', 'create', '--data-dir', dataDir], { cwd: root }).toString().trim();
+  const api = await startProcess(serverArgs(dataDir, ['--worker-concurrency', '1']), listening);
+  const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+  const delays: number[] = [];
+  try {
+    for (let index = 0; index < samples; index++) {
+      const body = JSON.stringify({ prompt: 'dispatch', size: '1280*720', duration: 2, seed: index });
+      const { task_id } = await (await fetch(`${api.value}/v3/async/wan2.7-t2v`, { method: 'POST', headers, body })).json();
+      for (;;) {
+        const result = await (await fetch(`${api.value}/v3/async/task-result?task_id=${task_id}`, { headers })).json();
+        if (result.task.status === 'TASK_STATUS_SUCCEED') {
+          delays.push(Number(result.extra.debug_info.execute_time_ms) - Number(result.extra.debug_info.submit_time_ms));
+          break;
+        }
+        await sleep(50);
+      }
+    }
+  } finally {
+    await stop(api.child);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  return delays;
+}
+
+function percentile(values: number[], fraction: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))];
+}
+
+const measured = await throughput();
+const byName = Object.fromEntries(measured.map((entry) => [entry.name, entry]));
+const delays = await dispatchLatency(20);
+
+console.log(`\n${seconds} s per run, ${connections} connections, autocannon on the same machine (${process.version})\n`);
+console.log('| endpoint | req/s | p50 ms | p99 ms | errors |');
+console.log('| --- | ---: | ---: | ---: | ---: |');
+for (const entry of measured) {
+  console.log(`| ${entry.name} | ${Math.round(entry.requestsPerSecond)} | ${entry.p50} | ${entry.p99} | ${entry.errors} |`);
+}
+const submitRatio = byName['submit t2v'].requestsPerSecond / byName['bare POST'].requestsPerSecond;
+const resultRatio = byName['task result'].requestsPerSecond / byName['bare GET'].requestsPerSecond;
+console.log(`\nsubmit / bare POST: ${(100 * submitRatio).toFixed(0)}% (target ≥ 40%)`);
+console.log(`task result / bare GET: ${(100 * resultRatio).toFixed(0)}% (target ≥ 60%)`);
+console.log(`dispatch, submit → engine start, idle worker, ${delays.length} tasks: p50 ${percentile(delays, 0.5)} ms, max ${Math.max(...delays)} ms (target < 20 ms)`);

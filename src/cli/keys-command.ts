@@ -1,0 +1,62 @@
+import { Command } from 'commander';
+import { createApiKey } from '../auth/api-keys.js';
+import { openStore } from '../store/open-store.js';
+import type { SqliteStore } from '../store/sqlite/sqlite-store.js';
+import { addConfigOptions, configFromOptions } from './config-options.js';
+
+/** `wan keys create | list | revoke`, working directly on the data directory's database. */
+export function keysCommand(): Command {
+  const keys = new Command('keys').description('Manage API keys');
+  keys.addCommand(
+    withStore(new Command('create'), 'Create a key and print it (only the key, on stdout)', async (store, options) => {
+      const { key } = await createApiKey(store, options.name ?? 'unnamed', Date.now());
+      process.stdout.write(`${key}\n`);
+    })
+      .option('--name <name>', 'a label to recognise the key by')
+      .addHelpText('after', '\nExample:\n  export WAN_API_KEY=$(wan keys create --name ci --data-dir ./data)\n'),
+  );
+  keys.addCommand(
+    withStore(new Command('list'), 'List keys (prefix, name, created, revoked)', async (store, options) => {
+      const list = await store.listKeys();
+      if (options.json) {
+        process.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
+        return;
+      }
+      for (const key of list) {
+        const revoked = key.revokedAt ? `revoked ${new Date(key.revokedAt).toISOString()}` : 'active';
+        process.stdout.write(`${key.prefix}…  ${key.id}  ${key.name}  created ${new Date(key.createdAt).toISOString()}  ${revoked}\n`);
+      }
+    })
+      .option('--json', 'print JSON')
+      .addHelpText('after', '\nExample:\n  wan keys list --data-dir ./data\n'),
+  );
+  keys.addCommand(
+    withStore(new Command('revoke'), 'Revoke a key by its id or its prefix', async (store, _options, args) => {
+      const revoked = await store.revokeKey(args[0], Date.now());
+      if (!revoked) {
+        process.stderr.write(`wan: no active key with id or prefix "${args[0]}" (see wan keys list)\n`);
+        process.exitCode = 1;
+        return;
+      }
+      process.stdout.write(`revoked ${revoked.prefix}… (${revoked.id})\n`);
+    })
+      .argument('<id-or-prefix>', 'the key id, or the prefix wan keys list shows')
+      .addHelpText('after', '\nExample:\n  wan keys revoke wan_Ab3dE5fG --data-dir ./data\n'),
+  );
+  return keys;
+}
+
+type KeyAction = (store: SqliteStore, options: Record<string, string | undefined>, args: string[]) => Promise<void>;
+
+function withStore(command: Command, description: string, action: KeyAction): Command {
+  return addConfigOptions(command.description(description), ['data_dir']).action(async (...parameters: unknown[]) => {
+    const commandObject = parameters.at(-1) as Command;
+    const options = commandObject.opts<Record<string, string | undefined>>();
+    const store = openStore(configFromOptions(options));
+    try {
+      await action(store, options, commandObject.args);
+    } finally {
+      await store.close();
+    }
+  });
+}

@@ -1,0 +1,113 @@
+import { randomUUID } from 'node:crypto';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { FfmpegToolchain } from '../../media/ffmpeg-binaries.js';
+import type { Engine, EngineJob, EngineOperation, EngineStatus } from '../../spec/engine.js';
+import { defaultEncoderSettings, type EncoderSettings } from './ffmpeg-arguments.js';
+import { RenderRun, type RenderSettings } from './render-run.js';
+import { findWatermarkFont } from './watermark.js';
+
+export interface PreviewEngineOptions {
+  toolchain: FfmpegToolchain;
+  /** Frames per second of every output; 24 by default. */
+  frameRate?: number;
+  /** Overrides of the x264 settings (preset `ultrafast`, crf 23, 4 threads). */
+  encoder?: Partial<EncoderSettings>;
+  /**
+   * Font of the watermark's letters. Unset: a common system font if one is installed; `null`:
+   * none, the badge is drawn with boxes only (the same pixels on every machine).
+   */
+  watermarkFontFile?: string | null;
+  /** How long an ended render stays in memory for `status`; its file answers after that. */
+  keepEndedMs?: number;
+}
+
+/** The operation saved on the task row: which render of this engine, by id. */
+type PreviewOperation = {
+  engine: 'preview';
+  renderId: string;
+};
+
+const defaultFrameRate = 24;
+const defaultKeepEndedMs = 10 * 60_000;
+const renderIdPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * The local renderer: draws a stand-in video with ffmpeg that has every property of the real
+ * output (size, length, frame rate, audio or none, watermark) and depends only on the request
+ * and seed. Renders run inside this process; after a restart, a render that had finished is
+ * found by its file and one that had not is `lost`.
+ */
+export class PreviewEngine implements Engine {
+  readonly name = 'preview';
+  private readonly renders = new Map<string, RenderRun>();
+  private readonly settings: RenderSettings;
+  private readonly keepEndedMs: number;
+
+  constructor(options: PreviewEngineOptions) {
+    if (!options.toolchain.hasEncoder('libx264')) {
+      throw new Error(`the preview engine needs an ffmpeg with libx264; "${options.toolchain.ffmpegPath}" has none`);
+    }
+    this.settings = {
+      toolchain: options.toolchain,
+      frameRate: options.frameRate ?? defaultFrameRate,
+      encoder: { ...defaultEncoderSettings, ...options.encoder },
+      watermarkFontFile:
+        options.watermarkFontFile === undefined ? findWatermarkFont() : Promise.resolve(options.watermarkFontFile ?? undefined),
+    };
+    this.keepEndedMs = options.keepEndedMs ?? defaultKeepEndedMs;
+  }
+
+  async start(job: EngineJob): Promise<EngineOperation> {
+    const renderId = randomUUID();
+    const run = new RenderRun(job, outputPath(job, renderId), this.settings);
+    this.renders.set(renderId, run);
+    void run.finished.then(() => setTimeout(() => this.renders.delete(renderId), this.keepEndedMs).unref());
+    const operation: PreviewOperation = { engine: 'preview', renderId };
+    return operation;
+  }
+
+  async status(operation: EngineOperation, job: EngineJob): Promise<EngineStatus> {
+    const renderId = renderIdOf(operation);
+    if (!renderId) return { state: 'lost' };
+    const run = this.renders.get(renderId);
+    if (run) return run.status();
+    // Ended long ago or before a restart: a whole file is only ever there when the render succeeded.
+    const file = outputPath(job, renderId);
+    return (await isFile(file))
+      ? { state: 'succeeded', videos: [{ path: file, type: 'mp4' }], extra: { engine: 'preview' } }
+      : { state: 'lost' };
+  }
+
+  async changed(operation: EngineOperation, timeoutMs: number): Promise<void> {
+    await this.runOf(operation)?.changed(timeoutMs);
+  }
+
+  async cancel(operation: EngineOperation): Promise<void> {
+    await this.runOf(operation)?.cancel();
+  }
+
+  private runOf(operation: EngineOperation): RenderRun | undefined {
+    const renderId = renderIdOf(operation);
+    return renderId === undefined ? undefined : this.renders.get(renderId);
+  }
+}
+
+/** The finished file of a render; the id is a UUID, so the name never leaves `workDir`. */
+function outputPath(job: EngineJob, renderId: string): string {
+  return path.join(job.workDir, `preview-${renderId}.mp4`);
+}
+
+/** The render id of an operation this engine made, or undefined for anything else. */
+function renderIdOf(operation: EngineOperation): string | undefined {
+  const { engine, renderId } = (operation ?? {}) as Partial<PreviewOperation>;
+  return engine === 'preview' && typeof renderId === 'string' && renderIdPattern.test(renderId) ? renderId : undefined;
+}
+
+async function isFile(file: string): Promise<boolean> {
+  try {
+    return (await stat(file)).isFile();
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,39 @@
+import type { TObject } from '@sinclair/typebox';
+
+/**
+ * What every Wan 2.7 model declares about itself. Each model lives in one file of this folder;
+ * its TypeBox schema is the single source of the request's validation, its TypeScript type and
+ * its OpenAPI description.
+ */
+export type ModelId = 'wan2.7-t2v' | 'wan2.7-i2v' | 'wan2.7-r2v' | 'wan2.7-videoedit';
+
+export type MediaKind = 'image' | 'video' | 'audio';
+
+/** One URL of a request that points at input media, with where it sits in the body. */
+export interface MediaReference {
+  /** JSON path of the field, e.g. `image_url` or `media[2].url`; errors name it. */
+  field: string;
+  url: string;
+  kind: MediaKind;
+}
+
+export interface ModelDefinition<Request extends object = Record<string, unknown>> {
+  id: ModelId;
+  /** `task.task_type` in the Task Result API. */
+  taskType: string;
+  /** One line for the OpenAPI summary. */
+  title: string;
+  /** Request body schema; defaults are applied by validation. */
+  schema: TObject;
+  /**
+   * Rules a JSON schema cannot state with a clear message (cross-field rules, truncation).
+   * Receives a body that passed the schema, defaults applied; throws an ApiError or returns
+   * the request to store.
+   */
+  normalize(request: Request): Request;
+  /** Every media URL of the request, in body order. */
+  mediaReferences(request: Request): MediaReference[];
+}
+
+/** A request body after validation: what the task row stores and what an engine receives. */
+export type ModelRequest = Record<string, unknown>;

@@ -1,0 +1,61 @@
+/**
+ * The one error type of the API. Everything that can go wrong for a client is an ApiError
+ * with the documented `reason`; a single handler turns it into the documented body
+ * `{"code": <http status>, "reason": "<NAME>", "message": "<human text>", "metadata": {}}`.
+ */
+export type ErrorMetadata = Record<string, unknown>;
+
+export interface ApiErrorBody {
+  code: number;
+  reason: string;
+  message: string;
+  metadata: ErrorMetadata;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly reason: string,
+    message: string,
+    readonly metadata: ErrorMetadata = {},
+    /** Whether trying the same thing again later may succeed (network trouble, capacity). */
+    readonly retryable = false,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+
+  toBody(): ApiErrorBody {
+    return { code: this.status, reason: this.reason, message: this.message, metadata: this.metadata };
+  }
+
+  /** Rebuilds an error saved on a task row (see toBody). */
+  static fromBody(body: ApiErrorBody): ApiError {
+    return new ApiError(body.code, body.reason, body.message, body.metadata ?? {});
+  }
+}
+
+/** A request body that breaks a documented rule. `field` is the JSON path of the offending value. */
+export function invalidRequest(field: string, message: string, metadata: ErrorMetadata = {}): ApiError {
+  return new ApiError(400, 'INVALID_REQUEST_BODY', message, { field, ...metadata });
+}
+
+export const errors = {
+  apiNotFound: (method: string, path: string) =>
+    new ApiError(404, 'API_NOT_FOUND', `no API at ${method} ${path}`, { method, path }),
+  taskNotFound: (taskId: string) =>
+    new ApiError(404, 'TASK_NOT_FOUND', `task "${taskId}" does not exist or belongs to another API key`, {
+      task_id: taskId,
+    }),
+  missingApiKey: () =>
+    new ApiError(
+      400,
+      'MISSING_API_KEY',
+      'missing API key: send it in the Authorization header as "Bearer <key>"',
+    ),
+  invalidApiKey: () => new ApiError(403, 'INVALID_API_KEY', 'the API key is not valid or has been revoked'),
+  createTaskFailed: (message: string) => new ApiError(500, 'CREATE_TASK_FAILED', message, {}, true),
+  taskFailed: (message: string, metadata: ErrorMetadata = {}) =>
+    new ApiError(500, 'TASK_FAILED', message, metadata),
+  internal: () => new ApiError(500, 'INTERNAL_ERROR', 'internal server error', {}, true),
+};

@@ -1,0 +1,63 @@
+import type { ApiError } from './api-error.js';
+import type { MediaKind, ModelId, ModelRequest } from '../models/model.js';
+
+/**
+ * The contract between the worker and whatever carries a task out: a local renderer, a cloud
+ * that runs Wan 2.7, a GPU host. The worker knows nothing else about an engine.
+ *
+ * Life of a task on an engine: `start` returns an operation (plain JSON) that the worker saves
+ * on the task row before it asks anything else; `status` is then asked with that operation,
+ * by this process or, after a crash, by another one, until it reports a terminal state. An
+ * engine that was started once is never started again for the same attempt unless `status`
+ * says the operation is `lost` (a local render whose process died with the server).
+ */
+export interface Engine {
+  readonly name: string;
+  start(job: EngineJob): Promise<EngineOperation>;
+  status(operation: EngineOperation, job: EngineJob): Promise<EngineStatus>;
+  /**
+   * Resolves when the status may have changed, or after `timeoutMs` at the latest. Local engines
+   * use it to wake the worker the moment a render ends; engines without it are asked again
+   * after the `nextCheckMs` their status suggests.
+   */
+  changed?(operation: EngineOperation, timeoutMs: number): Promise<void>;
+  /** Stops the work if it can; never throws for an operation that already ended. */
+  cancel(operation: EngineOperation): Promise<void>;
+}
+
+/** Input media downloaded for the engine, keyed in EngineJob.media by JSON path. */
+export interface LocalMedia {
+  field: string;
+  kind: MediaKind;
+  url: string;
+  /** Absolute path of the downloaded file; removed by the worker when the task ends. */
+  path: string;
+}
+
+export interface EngineJob {
+  taskId: string;
+  model: ModelId;
+  /** The validated request with defaults applied. */
+  request: ModelRequest;
+  /** The seed in force: the request's, or one drawn at submission. */
+  seed: number;
+  /** Input media by JSON path (`image_url`, `media[0].url`, `media[0].reference_voice` …). */
+  media: Record<string, LocalMedia>;
+  /** A private scratch directory for this attempt; result files are written here. */
+  workDir: string;
+}
+
+/** Plain JSON that lets any process ask about the work later. */
+export type EngineOperation = Record<string, unknown>;
+
+export interface ResultVideo {
+  /** Absolute path of the finished file, inside the job's workDir. */
+  path: string;
+  type: 'mp4';
+}
+
+export type EngineStatus =
+  | { state: 'running'; progressPercent: number; etaSeconds: number; nextCheckMs?: number }
+  | { state: 'succeeded'; videos: ResultVideo[]; extra: Record<string, unknown> }
+  | { state: 'failed'; error: ApiError }
+  | { state: 'lost' };

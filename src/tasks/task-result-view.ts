@@ -1,0 +1,41 @@
+import type { BlobStore } from '../spec/blob-store.js';
+import type { TaskRecord } from '../spec/task-store.js';
+import { modelById } from '../models/registry.js';
+import type { TaskResultResponse } from '../models/task-result-schema.js';
+
+/**
+ * A task row as the Task Result API shows it. Every field of the documented shape is always
+ * present. A failed task's `reason` is the human message; the structured error (its reason
+ * name, the field and limit) is in `extra.error`.
+ */
+export function taskResultView(task: TaskRecord, blobs: BlobStore, ttlSeconds: number, now: number): TaskResultResponse {
+  const expiresAt = now + ttlSeconds * 1000;
+  return {
+    task: {
+      task_id: task.id,
+      task_type: modelById(task.model).taskType,
+      status: task.status,
+      reason: task.error?.message ?? '',
+      eta: task.etaSeconds,
+      progress_percent: task.progressPercent,
+    },
+    images: [],
+    videos: task.results.map((result) => ({
+      video_url: blobs.signedUrl(result.key, expiresAt),
+      video_url_ttl: String(ttlSeconds),
+      video_type: result.type,
+    })),
+    audios: [],
+    extra: {
+      ...task.extra,
+      ...(task.error ? { error: task.error } : {}),
+      seed: String(task.seed),
+      debug_info: {
+        request_info: '',
+        submit_time_ms: String(task.createdAt),
+        execute_time_ms: task.startedAt === null ? '' : String(task.startedAt),
+        complete_time_ms: task.completedAt === null ? '' : String(task.completedAt),
+      },
+    },
+  };
+}

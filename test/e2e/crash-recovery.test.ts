@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { TestApiClient } from '../support/api-client.js';
+import { runCli, type ServerProcess, startServerProcess } from '../support/server-process.js';
+import { tempDir } from '../support/temp-dir.js';
+
+/** Renders long enough that a kill lands in the middle of work. */
+const slowRender = { prompt: 'a storm over the sea', size: '1920*1080', duration: 8 };
+const serverArgs = ['--lease-seconds', '2', '--worker-concurrency', '1', '--shutdown-timeout-seconds', '0'];
+
+async function setUp() {
+  const dataDir = tempDir();
+  const key = (await runCli(['keys', 'create', '--data-dir', dataDir])).stdout.trim();
+  return { dataDir, key };
+}
+
+function succeededLogs(servers: ServerProcess[], taskId: string) {
+  return servers.flatMap((server) => server.logs).filter((entry) => entry.task_id === taskId && entry.msg === 'task succeeded');
+}
+
+test('after kill -9 mid-render and a restart, every accepted task ends, each completed exactly once', async () => {
+  const { dataDir, key } = await setUp();
+  const first = await startServerProcess(dataDir, serverArgs);
+  const client = new TestApiClient(first.url, key);
+  const ids: string[] = [];
+  for (let index = 0; index < 3; index++) ids.push((await client.submit('wan2.7-t2v', { ...slowRender, seed: index })).body.task_id);
+  // Wait until the first task is being rendered, then kill the server without warning.
+  for (;;) {
+    const { body } = await client.result(ids[0]);
+    if (body.task.status === 'TASK_STATUS_PROCESSING') break;
+    await sleep(20);
+  }
+  await first.kill9();
+
+  const second = await startServerProcess(dataDir, serverArgs);
+  const again = new TestApiClient(second.url, key);
+  for (const id of ids) {
+    const result = await again.waitForEnd(id, 180_000);
+    assert.equal(result.task.status, 'TASK_STATUS_SUCCEED', `${id}: ${result.task.reason}`);
+    assert.equal(result.videos.length, 1);
+    const video = await fetch(result.videos[0].video_url);
+    assert.equal(video.status, 200);
+    assert.ok((await video.arrayBuffer()).byteLength > 1000);
+    assert.equal(succeededLogs([first, second], id).length, 1, `${id} completed exactly once`);
+  }
+  assert.equal(await second.stop(), 0);
+});
+
+test('SIGTERM hands running work back to the queue, and the next start finishes it', async () => {
+  const { dataDir, key } = await setUp();
+  const first = await startServerProcess(dataDir, serverArgs);
+  const client = new TestApiClient(first.url, key);
+  const id = (await client.submit('wan2.7-t2v', slowRender)).body.task_id;
+  for (;;) {
+    if ((await client.result(id)).body.task.status === 'TASK_STATUS_PROCESSING') break;
+    await sleep(20);
+  }
+  assert.equal(await first.stop(), 0, 'a graceful exit');
+  assert.ok(first.logs.some((entry) => entry.task_id === id && entry.msg === 'task handed back'));
+
+  const second = await startServerProcess(dataDir, serverArgs);
+  const result = await new TestApiClient(second.url, key).waitForEnd(id, 120_000);
+  assert.equal(result.task.status, 'TASK_STATUS_SUCCEED');
+  assert.equal(await second.stop(), 0);
+});

@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { before, describe, test } from 'node:test';
+import { PreviewEngine } from '../../src/engines/preview/preview-engine.js';
+import { resolveFfmpeg, type FfmpegToolchain } from '../../src/media/ffmpeg-binaries.js';
+import { ApiError } from '../../src/spec/api-error.js';
+import type { EngineStatus } from '../../src/spec/engine.js';
+import { engineJob, waitForEnd } from '../support/engine-conformance.js';
+import { tempDir } from '../support/temp-dir.js';
+
+/** The life of a preview render as the worker sees it: start, progress, end, cancel, restart. */
+describe('preview engine', () => {
+  const dir = tempDir('wan-preview-engine-');
+  let toolchain: FfmpegToolchain;
+  before(async () => {
+    toolchain = await resolveFfmpeg();
+  });
+
+  const t2v = async (body: Record<string, unknown> = {}) => {
+    const workDir = await mkdtemp(path.join(dir, 'job-'));
+    return engineJob('wan2.7-t2v', { prompt: 'dusk', size: '1280*720', duration: 2, ...body }, { workDir });
+  };
+
+  test('start returns at once; the render then runs with progress in 0..99 and ends with only its mp4 in workDir', async () => {
+    const engine = new PreviewEngine({ toolchain });
+    const job = await t2v({ duration: 5 });
+    const operation = await engine.start(job);
+    const first = await engine.status(operation, job);
+    assert.equal(first.state, 'running');
+    const seen: EngineStatus[] = [first];
+    let status: EngineStatus = first;
+    while (status.state === 'running') {
+      const asked = Date.now();
+      await engine.changed(operation, 10_000);
+      assert.ok(Date.now() - asked < 9_000, 'changed resolves on progress or at the end, not at the timeout');
+      status = await engine.status(operation, job);
+      seen.push(status);
+    }
+    for (const running of seen.filter((entry) => entry.state === 'running')) {
+      assert.ok(running.progressPercent >= 0 && running.progressPercent <= 99, String(running.progressPercent));
+      assert.ok(running.etaSeconds >= 0);
+    }
+    assert.equal(status.state, 'succeeded');
+    if (status.state !== 'succeeded') return;
+    assert.equal(path.dirname(status.videos[0].path), job.workDir);
+    assert.deepEqual(await readdir(job.workDir), [path.basename(status.videos[0].path)]);
+    assert.equal(status.extra.engine, 'preview');
+    assert.equal(status.extra.frames, 120);
+    await engine.changed(operation, 10_000);
+  });
+
+  test('cancel kills ffmpeg at once and leaves nothing in workDir', async () => {
+    const engine = new PreviewEngine({ toolchain });
+    const job = await t2v({ size: '1920*1080', duration: 15 });
+    const operation = await engine.start(job);
+    while ((await engine.status(operation, job)).state === 'running' && (await readdir(job.workDir)).length === 0) {
+      await engine.changed(operation, 200);
+    }
+    assert.notDeepEqual(await readdir(job.workDir), [], 'ffmpeg had started writing');
+    const asked = Date.now();
+    await engine.cancel(operation);
+    assert.ok(Date.now() - asked < 3_000, `cancel took ${Date.now() - asked} ms`);
+    assert.deepEqual(await readdir(job.workDir), []);
+    const status = await engine.status(operation, job);
+    assert.equal(status.state, 'failed');
+    assert.equal(status.state === 'failed' && status.error.reason, 'TASK_FAILED');
+    await engine.cancel(operation);
+  });
+
+  test('a render that fails is TASK_FAILED with the cause, and leaves no partial file', async () => {
+    const engine = new PreviewEngine({ toolchain });
+    const workDir = await mkdtemp(path.join(dir, 'job-'));
+    const notAnImage = path.join(dir, 'not-an-image.png');
+    await writeFile(notAnImage, 'this is text');
+    const job = engineJob('wan2.7-i2v', { image_url: 'https://m.test/x.png', resolution: '720P', duration: 2 }, { workDir, files: { image_url: notAnImage } });
+    const status = await waitForEnd(engine, await engine.start(job), job, 30_000);
+    assert.equal(status.state, 'failed');
+    if (status.state !== 'failed') return;
+    assert.ok(status.error instanceof ApiError);
+    assert.equal(status.error.status, 500);
+    assert.equal(status.error.reason, 'TASK_FAILED');
+    assert.match(status.error.message, /^preview render failed: /);
+    assert.deepEqual(await readdir(workDir), []);
+  });
+
+  test('an operation this process does not know is lost; one whose file is finished is found after a restart', async () => {
+    const engine = new PreviewEngine({ toolchain });
+    const job = await t2v();
+    assert.deepEqual(await engine.status({ engine: 'preview', renderId: '6f1c2a8e-1d2b-4c3d-9e4f-5a6b7c8d9e0f' }, job), { state: 'lost' });
+    const operation = await engine.start(job);
+    const finished = await waitForEnd(engine, operation, job, 30_000);
+    const restarted = new PreviewEngine({ toolchain });
+    const found = await restarted.status(JSON.parse(JSON.stringify(operation)), job);
+    assert.equal(found.state, 'succeeded');
+    assert.deepEqual(found.state === 'succeeded' && found.videos, finished.state === 'succeeded' && finished.videos);
+  });
+
+  test('frame rate and encoder are options', async () => {
+    const engine = new PreviewEngine({ toolchain, frameRate: 30, encoder: { preset: 'superfast' } });
+    const job = await t2v();
+    const status = await waitForEnd(engine, await engine.start(job), job, 30_000);
+    assert.equal(status.state === 'succeeded' && status.extra.frames, 60);
+  });
+
+  test('an ffmpeg without libx264 is refused when the engine is built', () => {
+    const withoutX264: FfmpegToolchain = { ...toolchain, hasEncoder: (name) => name !== 'libx264' };
+    assert.throws(() => new PreviewEngine({ toolchain: withoutX264 }), /libx264/);
+  });
+});
