@@ -2,11 +2,14 @@ import { randomUUID } from 'node:crypto';
 import Fastify from 'fastify';
 
 /**
- * The baseline: the same HTTP framework with no work behind it. A POST that parses JSON and
- * answers an id, and a GET that answers a small object, on the port given as argv[2].
+ * The baseline: the same HTTP framework with no work behind it, on the port given as argv[2].
+ * The POST parses the JSON body and answers an id; the GET answers the same bytes as a real
+ * Task Result response (given in BARE_GET_BODY), so transport and client-side parsing costs are
+ * equal and the comparison isolates the server's own work (auth, store, view).
  */
+const getBody = process.env.BARE_GET_BODY ?? '{}';
 const app = Fastify();
 app.post('/bare', async () => ({ task_id: randomUUID() }));
-app.get('/bare', async () => ({ task: { status: 'TASK_STATUS_SUCCEED' } }));
+app.get('/bare', async (_request, reply) => reply.type('application/json; charset=utf-8').send(getBody));
 await app.listen({ host: '127.0.0.1', port: Number(process.argv[2]) });
 process.stdout.write('listening\n');

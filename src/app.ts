@@ -3,7 +3,7 @@ import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { createApiKey } from './auth/api-keys.js';
+import { CachedAuthenticator, createApiKey } from './auth/api-keys.js';
 import { LocalBlobStore } from './blobs/local/local-blob-store.js';
 import { UrlSigner } from './blobs/url-signer.js';
 import { type Config, publicUrl } from './config.js';
@@ -17,6 +17,9 @@ import { openStore } from './store/open-store.js';
 import type { SqliteStore } from './store/sqlite/sqlite-store.js';
 import { TaskService } from './tasks/task-service.js';
 import { Worker } from './tasks/worker.js';
+
+/** How long an authenticated key is trusted without asking the store again (revocation delay). */
+const keyCacheMs = 2000;
 
 export interface RunningServer {
   /** Where clients reach the server. */
@@ -73,7 +76,7 @@ export async function startServer(config: Config, logger: Logger, options: Start
   let draining = false;
   const http = createServer({
     tasks,
-    keys: store,
+    auth: new CachedAuthenticator(store, keyCacheMs),
     blobs,
     signer,
     logger,

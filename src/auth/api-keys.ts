@@ -29,10 +29,38 @@ export function keyFromAuthorization(header: string | undefined): string | undef
   return key === '' ? undefined : key;
 }
 
-export async function authenticate(store: ApiKeyStore, header: string | undefined): Promise<ApiKeyRecord> {
-  const key = keyFromAuthorization(header);
-  if (key === undefined) throw errors.missingApiKey();
-  const record = await store.findByHash(hashApiKey(key));
-  if (!record) throw errors.invalidApiKey();
-  return record;
+
+/**
+ * Remembers keys that authenticated, for `ttlMs`, so a client polling many times a second
+ * costs one database read per interval instead of one per request. The price: a revoked key
+ * keeps working for at most `ttlMs` on a process that saw it just before. The cache is keyed by
+ * the key as presented, to spare the hash on a hit; it lives only in this process's memory,
+ * where the key passes anyway.
+ */
+export class CachedAuthenticator {
+  private readonly cache = new Map<string, { record: ApiKeyRecord; expiresAt: number }>();
+
+  constructor(
+    private readonly store: ApiKeyStore,
+    private readonly ttlMs: number,
+    private readonly maxEntries = 10_000,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  async authenticate(header: string | undefined): Promise<ApiKeyRecord> {
+    const key = keyFromAuthorization(header);
+    if (key === undefined) throw errors.missingApiKey();
+    const now = this.clock();
+    const cached = this.cache.get(key);
+    if (cached && cached.expiresAt > now) return cached.record;
+    const record = await this.store.findByHash(hashApiKey(key));
+    if (!record) {
+      this.cache.delete(key);
+      throw errors.invalidApiKey();
+    }
+    // Bounded: past the limit the cache starts over rather than growing with every key seen.
+    if (this.cache.size >= this.maxEntries) this.cache.clear();
+    this.cache.set(key, { record, expiresAt: now + this.ttlMs });
+    return record;
+  }
 }

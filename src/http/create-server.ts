@@ -1,7 +1,7 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { BlobStore } from '../spec/blob-store.js';
-import type { ApiKeyStore } from '../spec/task-store.js';
+import type { CachedAuthenticator } from '../auth/api-keys.js';
 import type { UrlSigner } from '../blobs/url-signer.js';
 import { buildOpenApiDocument } from '../models/openapi.js';
 import type { TaskService } from '../tasks/task-service.js';
@@ -13,7 +13,7 @@ import { taskResultRoute } from './routes/task-result.js';
 
 export interface ServerDependencies {
   tasks: TaskService;
-  keys: ApiKeyStore;
+  auth: CachedAuthenticator;
   blobs: BlobStore;
   signer: UrlSigner;
   logger: Logger;
@@ -27,15 +27,15 @@ export function createServer(dependencies: ServerDependencies): FastifyInstance 
   const app: FastifyInstance = Fastify({
     loggerInstance: dependencies.logger as FastifyBaseLogger,
     // One log line per request costs a third of the throughput; task events are logged instead.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: dependencies.maxBodyBytes,
     return503OnClosing: true,
   });
   // The API speaks only JSON: a text body is refused by its Content-Type, not parsed as a string.
   app.removeContentTypeParser('text/plain');
   installErrorHandler(app, dependencies.maxBodyBytes);
-  submitRoutes(app, dependencies.tasks, dependencies.keys);
-  taskResultRoute(app, dependencies.tasks, dependencies.keys);
+  submitRoutes(app, dependencies.tasks, dependencies.auth);
+  taskResultRoute(app, dependencies.tasks, dependencies.auth);
   fileRoutes(app, dependencies.blobs, dependencies.signer, dependencies.clock ?? Date.now);
   healthRoutes(app, dependencies.isReady);
   const openApi = JSON.stringify(buildOpenApiDocument({}));

@@ -1,7 +1,6 @@
-import { Type } from '@sinclair/typebox';
 import type { ModelDefinition } from './model.js';
 import { modelPath, models } from './registry.js';
-import { apiErrorBodySchema, taskResultSchema } from './task-result-schema.js';
+import { apiErrorBodySchema, taskCreatedSchema, taskResultSchema } from './task-result-schema.js';
 
 /**
  * The OpenAPI 3.1 description of the API, built from the very schemas that validate requests and
@@ -15,10 +14,6 @@ export interface OpenApiOptions {
 }
 
 const taskResultPath = '/v3/async/task-result';
-
-const taskCreatedSchema = Type.Object({
-  task_id: Type.String({ description: 'Use the task_id to request the Task Result API to retrieve the generated outputs.' }),
-});
 
 /** A model's name in identifiers of the document: `wan2.7-t2v` → `Wan27T2v`. */
 function pascalName(model: ModelDefinition): string {

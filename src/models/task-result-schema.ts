@@ -88,3 +88,8 @@ export const taskResultSchema = Type.Object({
 });
 
 export type TaskResultResponse = Static<typeof taskResultSchema>;
+
+/** The answer of every create-task endpoint. */
+export const taskCreatedSchema = Type.Object({
+  task_id: Type.String({ description: 'Use the task_id to request the Task Result API to retrieve the generated outputs.' }),
+});

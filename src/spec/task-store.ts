@@ -36,6 +36,12 @@ export interface TaskRecord {
   completedAt: number | null;
 }
 
+/**
+ * What the Task Result API shows of a task: the record without the request, the engine's
+ * operation and the lease. Read on every poll, so it is read narrowly.
+ */
+export type TaskSnapshot = Omit<TaskRecord, 'request' | 'operation' | 'engine' | 'attempts' | 'leaseOwner' | 'leaseExpiresAt'>;
+
 export interface NewTask {
   id: string;
   keyId: string;
@@ -54,6 +60,7 @@ export interface TaskStore {
   /** Resolves once the row is durably written. */
   insert(task: NewTask): Promise<void>;
   get(id: string): Promise<TaskRecord | undefined>;
+  getSnapshot(id: string): Promise<TaskSnapshot | undefined>;
   /** Takes the oldest task that is queued or whose lease expired, for `leaseMs`. */
   leaseNext(owner: string, now: number, leaseMs: number): Promise<TaskRecord | undefined>;
   renewLease(id: string, owner: string, expiresAt: number): Promise<boolean>;

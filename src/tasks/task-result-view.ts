@@ -1,5 +1,5 @@
 import type { BlobStore } from '../spec/blob-store.js';
-import type { TaskRecord } from '../spec/task-store.js';
+import type { TaskSnapshot } from '../spec/task-store.js';
 import { modelById } from '../models/registry.js';
 import type { TaskResultResponse } from '../models/task-result-schema.js';
 
@@ -8,7 +8,7 @@ import type { TaskResultResponse } from '../models/task-result-schema.js';
  * present. A failed task's `reason` is the human message; the structured error (its reason
  * name, the field and limit) is in `extra.error`.
  */
-export function taskResultView(task: TaskRecord, blobs: BlobStore, ttlSeconds: number, now: number): TaskResultResponse {
+export function taskResultView(task: TaskSnapshot, blobs: BlobStore, ttlSeconds: number, now: number): TaskResultResponse {
   const expiresAt = now + ttlSeconds * 1000;
   return {
     task: {

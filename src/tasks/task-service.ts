@@ -42,7 +42,7 @@ export class TaskService {
   }
 
   async result(taskId: string, keyId: string): Promise<TaskResultResponse> {
-    const task = await this.options.store.get(taskId);
+    const task = await this.options.store.getSnapshot(taskId);
     // Another key's task is answered exactly like a missing one: its existence is not revealed.
     if (!task || task.keyId !== keyId) throw errors.taskNotFound(taskId);
     return taskResultView(task, this.options.blobs, this.options.resultUrlTtlSeconds, this.clock());

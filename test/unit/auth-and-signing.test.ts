@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
-import { authenticate, createApiKey, hashApiKey, keyFromAuthorization } from '../../src/auth/api-keys.js';
+import { CachedAuthenticator, createApiKey, hashApiKey, keyFromAuthorization } from '../../src/auth/api-keys.js';
 import { UrlSigner } from '../../src/blobs/url-signer.js';
 import { isValidBlobKey } from '../../src/blobs/blob-key.js';
 import { ApiError } from '../../src/spec/api-error.js';
@@ -24,12 +24,17 @@ test('keys are stored hashed and authenticate until revoked', async () => {
   assert.equal(key.startsWith(record.prefix), true);
   assert.equal((await store.listKeys()).some((listed) => JSON.stringify(listed).includes(key)), false, 'the key itself is never stored');
   assert.equal((await store.findByHash(hashApiKey(key)))?.id, record.id);
-  assert.equal((await authenticate(store, `Bearer ${key}`)).id, record.id);
-  assert.equal((await authenticate(store, key)).id, record.id);
-  await assert.rejects(authenticate(store, undefined), (error: ApiError) => error.reason === 'MISSING_API_KEY' && error.status === 400);
-  await assert.rejects(authenticate(store, 'Bearer nope'), (error: ApiError) => error.reason === 'INVALID_API_KEY' && error.status === 403);
+  let now = 0;
+  const auth = new CachedAuthenticator(store, 2000, 100, () => now);
+  assert.equal((await auth.authenticate(`Bearer ${key}`)).id, record.id);
+  assert.equal((await auth.authenticate(key)).id, record.id);
+  await assert.rejects(auth.authenticate(undefined), (error: ApiError) => error.reason === 'MISSING_API_KEY' && error.status === 400);
+  await assert.rejects(auth.authenticate('Bearer nope'), (error: ApiError) => error.reason === 'INVALID_API_KEY' && error.status === 403);
   await store.revokeKey(record.id, 2);
-  await assert.rejects(authenticate(store, key), (error: ApiError) => error.reason === 'INVALID_API_KEY');
+  now = 1999;
+  assert.equal((await auth.authenticate(key)).id, record.id, 'trusted from the cache within its lifetime');
+  now = 2001;
+  await assert.rejects(auth.authenticate(key), (error: ApiError) => error.reason === 'INVALID_API_KEY', 'revoked once the cache expires');
 });
 
 test('signed URLs verify, and refuse a tampered key, expiry or signature, and an expired link', () => {

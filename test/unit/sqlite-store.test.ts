@@ -117,3 +117,24 @@ test('keys are found by hash until revoked, by id or prefix', async () => {
   assert.equal(await store.countKeys(), 0);
   assert.deepEqual((await store.listKeys()).map((key) => key.revokedAt), [5, 7]);
 });
+
+test('snapshots follow every change of the row, also one made by another connection', async () => {
+  const file = path.join(tempDir(), 'wan.db');
+  const store = new SqliteStore(file);
+  const otherProcess = new SqliteStore(file);
+  await store.insert(newTask('t', 1));
+  assert.equal((await store.getSnapshot('t'))?.status, TaskStatus.Queued);
+  assert.equal((await store.getSnapshot('t'))?.progressPercent, 0, 'read again unchanged');
+  await otherProcess.leaseNext('w', 100, lease);
+  await otherProcess.saveProgress('t', 'w', 40, 9);
+  const running = await store.getSnapshot('t');
+  assert.equal(running?.status, TaskStatus.Processing);
+  assert.equal(running?.progressPercent, 40);
+  await otherProcess.succeed('t', 'w', [{ key: 'videos/t/0.mp4', type: 'mp4' }], {}, 7);
+  const done = await store.getSnapshot('t');
+  assert.equal(done?.status, TaskStatus.Succeed);
+  assert.deepEqual(done?.results, [{ key: 'videos/t/0.mp4', type: 'mp4' }]);
+  assert.equal(await store.getSnapshot('missing'), undefined);
+  await otherProcess.close();
+  await store.close();
+});

@@ -40,6 +40,8 @@ const migrations: readonly string[] = [
     revoked_at INTEGER
   );
   `,
+  // Bumped by every update, so a reader can tell whether a row it decoded before has changed.
+  `ALTER TABLE tasks ADD COLUMN version INTEGER NOT NULL DEFAULT 0;`,
 ];
 
 export function migrate(db: Database.Database): void {

@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import type { ApiErrorBody } from '../../spec/api-error.js';
 import type { EngineOperation } from '../../spec/engine.js';
 import type {
@@ -7,33 +7,32 @@ import type {
   NewTask,
   StoredResult,
   TaskRecord,
+  TaskSnapshot,
   TaskStore,
 } from '../../spec/task-store.js';
 import { TaskStatus } from '../../spec/task-status.js';
 import type { ModelId } from '../../models/model.js';
+import { InsertCommitter } from './insert-committer.js';
 import { migrate } from './migrations.js';
+import { openDatabase } from './open-database.js';
 
-interface TaskRow {
-  id: string;
-  key_id: string;
-  model: string;
-  status: string;
-  request_json: string;
-  seed: number;
-  engine: string | null;
-  operation_json: string | null;
-  progress_percent: number;
-  eta_seconds: number;
-  error_json: string | null;
-  results_json: string;
-  extra_json: string;
-  attempts: number;
-  lease_owner: string | null;
-  lease_expires_at: number | null;
-  created_at: number;
-  started_at: number | null;
-  completed_at: number | null;
-}
+/**
+ * Task rows are read as arrays in this column order: building a named object per row cost twice
+ * the lookup itself, on the path every poll takes.
+ */
+const taskColumns = [
+  'id', 'key_id', 'model', 'status', 'request_json', 'seed', 'engine', 'operation_json', 'progress_percent',
+  'eta_seconds', 'error_json', 'results_json', 'extra_json', 'attempts', 'lease_owner', 'lease_expires_at',
+  'created_at', 'started_at', 'completed_at',
+] as const;
+const taskColumnList = taskColumns.join(', ');
+const snapshotColumns = [
+  'id', 'key_id', 'model', 'status', 'seed', 'progress_percent', 'eta_seconds', 'error_json', 'results_json',
+  'extra_json', 'created_at', 'started_at', 'completed_at', 'version',
+] as const;
+/** Snapshots kept decoded; past this many the oldest are dropped. */
+const snapshotCacheEntries = 10_000;
+type TaskRow = unknown[];
 
 interface KeyRow {
   id: string;
@@ -43,69 +42,58 @@ interface KeyRow {
   revoked_at: number | null;
 }
 
-interface PendingInsert {
-  task: NewTask;
-  resolve: () => void;
-  reject: (error: Error) => void;
-}
-
 /**
- * The embedded store: one SQLite file in WAL mode with `synchronous = FULL`, so an accepted task
- * survives a power cut, not only a crash. An fsync per submission would cap throughput, so
- * inserts are group-committed: all submissions that arrive in one turn of the event loop share
- * one transaction and one fsync, and each is answered only after it.
+ * The embedded store: one SQLite file (see openDatabase for its durability). New tasks are
+ * committed by a thread of their own (InsertCommitter), so the fsync of a commit never stops
+ * the event loop; everything else runs here, on the main connection.
  */
 export class SqliteStore implements TaskStore, ApiKeyStore {
   private readonly db: Database.Database;
   private readonly statements;
-  private pendingInserts: PendingInsert[] = [];
+  private readonly inserts: InsertCommitter;
+  private readonly snapshots = new Map<string, { version: number; snapshot: TaskSnapshot }>();
 
   constructor(file: string) {
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
-    // Another process (the `wan keys` command, a second server) may hold the write lock briefly.
-    this.db.pragma('busy_timeout = 5000');
+    this.db = openDatabase(file);
     migrate(this.db);
+    this.inserts = new InsertCommitter(file);
     const db = this.db;
     const processing = `'${TaskStatus.Processing}'`;
     this.statements = {
-      insert: db.prepare(
-        `INSERT INTO tasks (id, key_id, model, status, request_json, seed, created_at)
-         VALUES (@id, @keyId, @model, '${TaskStatus.Queued}', @request, @seed, @createdAt)`,
-      ),
-      get: db.prepare('SELECT * FROM tasks WHERE id = ?'),
+      get: db.prepare(`SELECT ${taskColumnList} FROM tasks WHERE id = ?`).raw(true),
+      getSnapshot: db.prepare(`SELECT ${snapshotColumns.join(', ')} FROM tasks WHERE id = ?`).raw(true),
+      getVersion: db.prepare('SELECT version FROM tasks WHERE id = ?').pluck(),
       // Expired leases first: those tasks were accepted earliest and a worker already began them.
       leaseExpired: db.prepare(
-        `UPDATE tasks SET lease_owner = @owner, lease_expires_at = @expiresAt, attempts = attempts + 1
+        `UPDATE tasks SET version = version + 1, lease_owner = @owner, lease_expires_at = @expiresAt, attempts = attempts + 1
          WHERE id = (SELECT id FROM tasks WHERE status = ${processing} AND lease_expires_at < @now
                      ORDER BY lease_expires_at LIMIT 1)
-         RETURNING *`,
-      ),
+         RETURNING ${taskColumnList}`,
+      ).raw(true),
       leaseQueued: db.prepare(
-        `UPDATE tasks SET status = ${processing}, lease_owner = @owner, lease_expires_at = @expiresAt,
+        `UPDATE tasks SET version = version + 1, status = ${processing}, lease_owner = @owner, lease_expires_at = @expiresAt,
            attempts = attempts + 1
          WHERE id = (SELECT id FROM tasks WHERE status = '${TaskStatus.Queued}' ORDER BY created_at LIMIT 1)
-         RETURNING *`,
-      ),
+         RETURNING ${taskColumnList}`,
+      ).raw(true),
       renew: db.prepare(
-        `UPDATE tasks SET lease_expires_at = @expiresAt WHERE id = @id AND lease_owner = @owner AND status = ${processing}`,
+        `UPDATE tasks SET version = version + 1, lease_expires_at = @expiresAt WHERE id = @id AND lease_owner = @owner AND status = ${processing}`,
       ),
       saveOperation: db.prepare(
-        `UPDATE tasks SET engine = @engine, operation_json = @operation, started_at = COALESCE(started_at, @startedAt)
+        `UPDATE tasks SET version = version + 1, engine = @engine, operation_json = @operation, started_at = COALESCE(started_at, @startedAt)
          WHERE id = @id AND lease_owner = @owner AND status = ${processing}`,
       ),
       saveProgress: db.prepare(
-        `UPDATE tasks SET progress_percent = @progress, eta_seconds = @eta
+        `UPDATE tasks SET version = version + 1, progress_percent = @progress, eta_seconds = @eta
          WHERE id = @id AND lease_owner = @owner AND status = ${processing}`,
       ),
       finish: db.prepare(
-        `UPDATE tasks SET status = @status, results_json = @results, extra_json = @extra, error_json = @error,
+        `UPDATE tasks SET version = version + 1, status = @status, results_json = @results, extra_json = @extra, error_json = @error,
            progress_percent = @progress, eta_seconds = 0, completed_at = @now, lease_owner = NULL, lease_expires_at = NULL
          WHERE id = @id AND lease_owner = @owner AND status = ${processing}`,
       ),
       release: db.prepare(
-        `UPDATE tasks SET status = '${TaskStatus.Queued}', lease_owner = NULL, lease_expires_at = NULL
+        `UPDATE tasks SET version = version + 1, status = '${TaskStatus.Queued}', lease_owner = NULL, lease_expires_at = NULL
          WHERE id = @id AND lease_owner = @owner AND status = ${processing}`,
       ),
       createKey: db.prepare(
@@ -122,31 +110,31 @@ export class SqliteStore implements TaskStore, ApiKeyStore {
   }
 
   insert(task: NewTask): Promise<void> {
-    return new Promise((resolve, reject) => {
-      if (this.pendingInserts.length === 0) setImmediate(() => this.flushInserts());
-      this.pendingInserts.push({ task, resolve, reject });
-    });
-  }
-
-  private flushInserts(): void {
-    const batch = this.pendingInserts;
-    this.pendingInserts = [];
-    try {
-      this.db.transaction(() => {
-        for (const { task } of batch) {
-          this.statements.insert.run({ ...task, request: JSON.stringify(task.request) });
-        }
-      })();
-    } catch (error) {
-      for (const pending of batch) pending.reject(error as Error);
-      return;
-    }
-    for (const pending of batch) pending.resolve();
+    return this.inserts.insert({ ...task, request: JSON.stringify(task.request) });
   }
 
   async get(id: string): Promise<TaskRecord | undefined> {
     const row = this.statements.get.get(id) as TaskRow | undefined;
     return row && toTaskRecord(row);
+  }
+
+  /**
+   * Clients poll the same task many times between two changes of it, so decoded snapshots are
+   * kept and reused while the row's version (one integer, cheap to read) stays the same. The
+   * version lives in the row, so this holds with other processes writing too.
+   */
+  async getSnapshot(id: string): Promise<TaskSnapshot | undefined> {
+    const version = this.statements.getVersion.get(id) as number | undefined;
+    if (version === undefined) return undefined;
+    const cached = this.snapshots.get(id);
+    if (cached?.version === version) return cached.snapshot;
+    const row = this.statements.getSnapshot.get(id) as TaskRow | undefined;
+    if (!row) return undefined;
+    const snapshot = toTaskSnapshot(row);
+    this.snapshots.delete(id);
+    if (this.snapshots.size >= snapshotCacheEntries) this.snapshots.delete(this.snapshots.keys().next().value!);
+    this.snapshots.set(id, { version: row[snapshotColumns.length - 1] as number, snapshot });
+    return snapshot;
   }
 
   async leaseNext(owner: string, now: number, leaseMs: number): Promise<TaskRecord | undefined> {
@@ -228,32 +216,53 @@ export class SqliteStore implements TaskStore, ApiKeyStore {
   }
 
   async close(): Promise<void> {
-    if (this.pendingInserts.length > 0) this.flushInserts();
+    await this.inserts.close();
     this.db.close();
   }
 }
 
 function toTaskRecord(row: TaskRow): TaskRecord {
+  const [id, keyId, model, status, request, seed, engine, operation, progressPercent, etaSeconds, error, results, extra,
+    attempts, leaseOwner, leaseExpiresAt, createdAt, startedAt, completedAt] = row;
   return {
-    id: row.id,
-    keyId: row.key_id,
-    model: row.model as ModelId,
-    status: row.status as TaskStatus,
-    request: JSON.parse(row.request_json),
-    seed: row.seed,
-    engine: row.engine,
-    operation: row.operation_json === null ? null : JSON.parse(row.operation_json),
-    progressPercent: row.progress_percent,
-    etaSeconds: row.eta_seconds,
-    error: row.error_json === null ? null : JSON.parse(row.error_json),
-    results: JSON.parse(row.results_json),
-    extra: JSON.parse(row.extra_json),
-    attempts: row.attempts,
-    leaseOwner: row.lease_owner,
-    leaseExpiresAt: row.lease_expires_at,
-    createdAt: row.created_at,
-    startedAt: row.started_at,
-    completedAt: row.completed_at,
+    id: id as string,
+    keyId: keyId as string,
+    model: model as ModelId,
+    status: status as TaskStatus,
+    request: JSON.parse(request as string),
+    seed: seed as number,
+    engine: engine as string | null,
+    operation: operation === null ? null : JSON.parse(operation as string),
+    progressPercent: progressPercent as number,
+    etaSeconds: etaSeconds as number,
+    error: error === null ? null : JSON.parse(error as string),
+    results: JSON.parse(results as string),
+    extra: JSON.parse(extra as string),
+    attempts: attempts as number,
+    leaseOwner: leaseOwner as string | null,
+    leaseExpiresAt: leaseExpiresAt as number | null,
+    createdAt: createdAt as number,
+    startedAt: startedAt as number | null,
+    completedAt: completedAt as number | null,
+  };
+}
+
+function toTaskSnapshot(row: TaskRow): TaskSnapshot {
+  const [id, keyId, model, status, seed, progressPercent, etaSeconds, error, results, extra, createdAt, startedAt, completedAt] = row;
+  return {
+    id: id as string,
+    keyId: keyId as string,
+    model: model as ModelId,
+    status: status as TaskStatus,
+    seed: seed as number,
+    progressPercent: progressPercent as number,
+    etaSeconds: etaSeconds as number,
+    error: error === null ? null : JSON.parse(error as string),
+    results: JSON.parse(results as string),
+    extra: JSON.parse(extra as string),
+    createdAt: createdAt as number,
+    startedAt: startedAt as number | null,
+    completedAt: completedAt as number | null,
   };
 }
 
