@@ -11,25 +11,14 @@ import type {
   TaskStore,
 } from '../../spec/task-store.js';
 import { TaskStatus } from '../../spec/task-status.js';
-import type { ModelId } from '../../models/model.js';
 import { InsertCommitter } from './insert-committer.js';
 import { migrate } from './migrations.js';
 import { openDatabase } from './open-database.js';
+import { columnList, decodeRow, recordFields, snapshotFields } from './task-rows.js';
 
-/**
- * Task rows are read as arrays in this column order: building a named object per row cost twice
- * the lookup itself, on the path every poll takes.
- */
-const taskColumns = [
-  'id', 'key_id', 'model', 'status', 'request_json', 'seed', 'engine', 'operation_json', 'progress_percent',
-  'eta_seconds', 'error_json', 'results_json', 'extra_json', 'attempts', 'lease_owner', 'lease_expires_at',
-  'created_at', 'started_at', 'completed_at',
-] as const;
-const taskColumnList = taskColumns.join(', ');
-const snapshotColumns = [
-  'id', 'key_id', 'model', 'status', 'seed', 'progress_percent', 'eta_seconds', 'error_json', 'results_json',
-  'extra_json', 'created_at', 'started_at', 'completed_at', 'version',
-] as const;
+const taskColumnList = columnList(recordFields);
+/** The version comes last: it tells whether a cached snapshot is still the row's. */
+const snapshotColumnList = `${columnList(snapshotFields)}, version`;
 /** Snapshots kept decoded; past this many the oldest are dropped. */
 const snapshotCacheEntries = 10_000;
 type TaskRow = unknown[];
@@ -61,7 +50,7 @@ export class SqliteStore implements TaskStore, ApiKeyStore {
     const processing = `'${TaskStatus.Processing}'`;
     this.statements = {
       get: db.prepare(`SELECT ${taskColumnList} FROM tasks WHERE id = ?`).raw(true),
-      getSnapshot: db.prepare(`SELECT ${snapshotColumns.join(', ')} FROM tasks WHERE id = ?`).raw(true),
+      getSnapshot: db.prepare(`SELECT ${snapshotColumnList} FROM tasks WHERE id = ?`).raw(true),
       getVersion: db.prepare('SELECT version FROM tasks WHERE id = ?').pluck(),
       // Expired leases first: those tasks were accepted earliest and a worker already began them.
       leaseExpired: db.prepare(
@@ -115,7 +104,7 @@ export class SqliteStore implements TaskStore, ApiKeyStore {
 
   async get(id: string): Promise<TaskRecord | undefined> {
     const row = this.statements.get.get(id) as TaskRow | undefined;
-    return row && toTaskRecord(row);
+    return row && decodeRow<TaskRecord>(recordFields, row);
   }
 
   /**
@@ -130,10 +119,10 @@ export class SqliteStore implements TaskStore, ApiKeyStore {
     if (cached?.version === version) return cached.snapshot;
     const row = this.statements.getSnapshot.get(id) as TaskRow | undefined;
     if (!row) return undefined;
-    const snapshot = toTaskSnapshot(row);
+    const snapshot = decodeRow<TaskSnapshot>(snapshotFields, row);
     this.snapshots.delete(id);
     if (this.snapshots.size >= snapshotCacheEntries) this.snapshots.delete(this.snapshots.keys().next().value!);
-    this.snapshots.set(id, { version: row[snapshotColumns.length - 1] as number, snapshot });
+    this.snapshots.set(id, { version: row[snapshotFields.length] as number, snapshot });
     return snapshot;
   }
 
@@ -142,7 +131,7 @@ export class SqliteStore implements TaskStore, ApiKeyStore {
     const row = (this.statements.leaseExpired.get(parameters) ?? this.statements.leaseQueued.get(parameters)) as
       | TaskRow
       | undefined;
-    return row && toTaskRecord(row);
+    return row && decodeRow<TaskRecord>(recordFields, row);
   }
 
   async renewLease(id: string, owner: string, expiresAt: number): Promise<boolean> {
@@ -219,51 +208,6 @@ export class SqliteStore implements TaskStore, ApiKeyStore {
     await this.inserts.close();
     this.db.close();
   }
-}
-
-function toTaskRecord(row: TaskRow): TaskRecord {
-  const [id, keyId, model, status, request, seed, engine, operation, progressPercent, etaSeconds, error, results, extra,
-    attempts, leaseOwner, leaseExpiresAt, createdAt, startedAt, completedAt] = row;
-  return {
-    id: id as string,
-    keyId: keyId as string,
-    model: model as ModelId,
-    status: status as TaskStatus,
-    request: JSON.parse(request as string),
-    seed: seed as number,
-    engine: engine as string | null,
-    operation: operation === null ? null : JSON.parse(operation as string),
-    progressPercent: progressPercent as number,
-    etaSeconds: etaSeconds as number,
-    error: error === null ? null : JSON.parse(error as string),
-    results: JSON.parse(results as string),
-    extra: JSON.parse(extra as string),
-    attempts: attempts as number,
-    leaseOwner: leaseOwner as string | null,
-    leaseExpiresAt: leaseExpiresAt as number | null,
-    createdAt: createdAt as number,
-    startedAt: startedAt as number | null,
-    completedAt: completedAt as number | null,
-  };
-}
-
-function toTaskSnapshot(row: TaskRow): TaskSnapshot {
-  const [id, keyId, model, status, seed, progressPercent, etaSeconds, error, results, extra, createdAt, startedAt, completedAt] = row;
-  return {
-    id: id as string,
-    keyId: keyId as string,
-    model: model as ModelId,
-    status: status as TaskStatus,
-    seed: seed as number,
-    progressPercent: progressPercent as number,
-    etaSeconds: etaSeconds as number,
-    error: error === null ? null : JSON.parse(error as string),
-    results: JSON.parse(results as string),
-    extra: JSON.parse(extra as string),
-    createdAt: createdAt as number,
-    startedAt: startedAt as number | null,
-    completedAt: completedAt as number | null,
-  };
 }
 
 function toKeyRecord(row: KeyRow): ApiKeyRecord {

@@ -1,0 +1,54 @@
+import type { TaskRecord, TaskSnapshot } from '../../spec/task-store.js';
+
+/**
+ * How a task row becomes a TaskRecord: each field's column and decoder, in one table. Rows are
+ * read as arrays in the order of a field list, because building a named object per row cost
+ * twice the lookup itself on the path every poll takes.
+ */
+type Decoder = (value: unknown) => unknown;
+const json: Decoder = (value) => JSON.parse(value as string);
+const jsonOrNull: Decoder = (value) => (value === null ? null : JSON.parse(value as string));
+
+const columns: Record<keyof TaskRecord, [column: string, decode?: Decoder]> = {
+  id: ['id'],
+  keyId: ['key_id'],
+  model: ['model'],
+  status: ['status'],
+  request: ['request_json', json],
+  seed: ['seed'],
+  engine: ['engine'],
+  operation: ['operation_json', jsonOrNull],
+  progressPercent: ['progress_percent'],
+  etaSeconds: ['eta_seconds'],
+  error: ['error_json', jsonOrNull],
+  results: ['results_json', json],
+  extra: ['extra_json', json],
+  attempts: ['attempts'],
+  leaseOwner: ['lease_owner'],
+  leaseExpiresAt: ['lease_expires_at'],
+  createdAt: ['created_at'],
+  startedAt: ['started_at'],
+  completedAt: ['completed_at'],
+};
+
+type Field = keyof TaskRecord;
+
+export const recordFields = Object.keys(columns) as Field[];
+
+const hiddenFromSnapshot: readonly Field[] = ['request', 'operation', 'engine', 'attempts', 'leaseOwner', 'leaseExpiresAt'];
+export const snapshotFields = recordFields.filter((field) => !hiddenFromSnapshot.includes(field));
+
+/** The SELECT (or RETURNING) list of a field list. */
+export function columnList(fields: readonly Field[]): string {
+  return fields.map((field) => columns[field][0]).join(', ');
+}
+
+/** A row read in the order of `fields` (extra trailing values are ignored). */
+export function decodeRow<T extends TaskSnapshot | TaskRecord>(fields: readonly Field[], row: unknown[]): T {
+  const record: Record<string, unknown> = {};
+  for (let index = 0; index < fields.length; index++) {
+    const decode = columns[fields[index]][1];
+    record[fields[index]] = decode ? decode(row[index]) : row[index];
+  }
+  return record as T;
+}
