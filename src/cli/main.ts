@@ -1,11 +1,37 @@
 #!/usr/bin/env node
-import { Command } from 'commander';
-import { serveCommand } from './serve-command.js';
+import { Command, CommanderError } from 'commander';
+import { modelCommand, resultCommand, waitCommand } from './client-commands.js';
+import { ExitCode } from './exit-codes.js';
 import { keysCommand } from './keys-command.js';
+import { serveCommand } from './serve-command.js';
 
 const program = new Command('wan')
-  .description('wan-api: a self-hosted server for the Wan 2.7 video-generation API')
-  .showHelpAfterError();
+  .description('wan-api: a self-hosted server for the Wan 2.7 video-generation API, and its command-line client')
+  .showHelpAfterError()
+  .addHelpText(
+    'after',
+    '\nExamples:\n' +
+      '  wan serve --port 8080 --data-dir ./data\n' +
+      '  export WAN_API_KEY=$(wan keys create --data-dir ./data)\n' +
+      '  wan t2v "A paper boat drifting down a rainy street" --size 1280*720 --wait -o boat.mp4\n' +
+      '  wan result <task_id>\n',
+  );
 program.addCommand(serveCommand());
 program.addCommand(keysCommand());
-await program.parseAsync(process.argv);
+for (const model of ['wan2.7-t2v', 'wan2.7-i2v', 'wan2.7-r2v', 'wan2.7-videoedit'] as const) program.addCommand(modelCommand(model));
+program.addCommand(resultCommand());
+program.addCommand(waitCommand());
+
+/** Usage errors (unknown flag, missing argument) end with the bad-input exit code, on every command. */
+function exitOverrideEverywhere(command: Command): void {
+  command.exitOverride();
+  for (const sub of command.commands) exitOverrideEverywhere(sub);
+}
+exitOverrideEverywhere(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (!(error instanceof CommanderError)) throw error;
+  process.exitCode = error.exitCode === 0 ? ExitCode.Ok : ExitCode.BadInput;
+}
