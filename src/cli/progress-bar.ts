@@ -1,14 +1,15 @@
+import { SingleBar } from 'cli-progress';
 import type { TaskInfo } from '../client/types.js';
 
 /**
- * The progress of a task on stderr: on a terminal one line redrawn in place
- * (`[██████░░░░░░]  50%  PROCESSING  ETA 0:03`); elsewhere (a log, a pipe) a line when the status
- * changes or the percentage passes another 10.
+ * The progress of a task on stderr: on a terminal a bar redrawn in place by cli-progress
+ * (`[██████░░░░░░]  50%  PROCESSING  ETA 0:03`, the ETA being the server's); elsewhere (a log,
+ * a pipe) a line when the status changes or the percentage passes another 10.
  */
 export class ProgressBar {
   private lastStatus = '';
   private lastStep = -1;
-  private drawn = false;
+  private bar: SingleBar | undefined;
 
   constructor(
     private readonly stream: NodeJS.WriteStream = process.stderr,
@@ -17,12 +18,11 @@ export class ProgressBar {
   ) {}
 
   update(task: TaskInfo): void {
-    const line = formatProgress(task, this.width);
     if (this.tty) {
-      this.stream.write(`\r\x1b[2K${line}`);
-      this.drawn = true;
+      this.drawOnTerminal(task);
       return;
     }
+    const line = formatProgress(task, this.width);
     const step = Math.floor(task.progress_percent / 10);
     if (task.status !== this.lastStatus || step !== this.lastStep) {
       this.stream.write(`${line}\n`);
@@ -33,18 +33,41 @@ export class ProgressBar {
 
   /** Ends the redrawn line, so that what follows starts on its own line. */
   finish(): void {
-    if (this.tty && this.drawn) this.stream.write('\n');
-    this.drawn = false;
+    this.bar?.stop();
+    this.bar = undefined;
+  }
+
+  private drawOnTerminal(task: TaskInfo): void {
+    const payload = { status: shortStatus(task.status), server_eta: etaText(task) };
+    if (!this.bar) {
+      this.bar = new SingleBar({
+        stream: this.stream,
+        format: '[{bar}] {percentage}%  {status}{server_eta}',
+        barsize: this.width,
+        barCompleteChar: '█',
+        barIncompleteChar: '░',
+        hideCursor: true,
+      });
+      this.bar.start(100, 0, payload);
+    }
+    this.bar.update(percentOf(task), payload);
   }
 }
 
+/** The line written where the output is not a terminal. */
 export function formatProgress(task: TaskInfo, width = 24): string {
-  const percent = Math.max(0, Math.min(100, Math.round(task.progress_percent)));
+  const percent = percentOf(task);
   const filled = Math.round((percent / 100) * width);
   const bar = `[${'█'.repeat(filled)}${'░'.repeat(width - filled)}]`;
-  const status = shortStatus(task.status);
-  const eta = task.status === 'TASK_STATUS_QUEUED' || task.status === 'TASK_STATUS_PROCESSING' ? `  ETA ${clock(task.eta)}` : '';
-  return `${bar} ${String(percent).padStart(3)}%  ${status}${eta}`;
+  return `${bar} ${String(percent).padStart(3)}%  ${shortStatus(task.status)}${etaText(task)}`;
+}
+
+function percentOf(task: TaskInfo): number {
+  return Math.max(0, Math.min(100, Math.round(task.progress_percent)));
+}
+
+function etaText(task: TaskInfo): string {
+  return task.status === 'TASK_STATUS_QUEUED' || task.status === 'TASK_STATUS_PROCESSING' ? `  ETA ${clock(task.eta)}` : '';
 }
 
 export function shortStatus(status: string): string {
