@@ -103,6 +103,7 @@ export async function startServer(config: Config, logger: Logger, options: Start
       draining = true;
       // Results stay readable while running tasks finish; the listener closes last.
       await worker.stop(config.shutdown_timeout_seconds * 1000);
+      await Promise.all(engines.map((engine) => engine.close?.()));
       await http.close();
       await store.close();
       await rm(workRoot, { recursive: true, force: true });

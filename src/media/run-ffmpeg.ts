@@ -39,6 +39,7 @@ export function runFfmpeg(ffmpegPath: string, args: readonly string[], options: 
   if (signal?.aborted) return Promise.reject(signal.reason);
 
   const child = spawnProcess(ffmpegPath, ['-hide_banner', '-nostdin', '-nostats', '-progress', 'pipe:1', ...args]);
+  track(child);
   const stderrTail: string[] = [];
   createInterface({ input: child.stderr! }).on('line', (line) => {
     stderrTail.push(line);
@@ -68,6 +69,28 @@ export function runFfmpeg(ffmpegPath: string, args: readonly string[], options: 
       else reject(new FfmpegError(code, exitSignal, stderrTail));
     });
   });
+}
+
+/** ffmpeg processes still running: killed when this process exits, so none outlives a shutdown. */
+const running = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+function track(child: ChildProcess): void {
+  running.add(child);
+  child.once('close', () => running.delete(child));
+  child.once('error', () => running.delete(child));
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once('exit', killRunningFfmpeg);
+  }
+}
+
+/** Kills every ffmpeg this module started that is still running; returns how many were. */
+export function killRunningFfmpeg(): number {
+  const count = running.size;
+  for (const child of running) child.kill('SIGKILL');
+  running.clear();
+  return count;
 }
 
 function defaultSpawn(command: string, args: readonly string[]): ChildProcess {

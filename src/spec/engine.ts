@@ -23,6 +23,8 @@ export interface Engine {
   changed?(operation: EngineOperation, timeoutMs: number): Promise<void>;
   /** Stops the work if it can; never throws for an operation that already ended. */
   cancel(operation: EngineOperation): Promise<void>;
+  /** Releases what the engine holds (processes, connections) when the server stops. */
+  close?(): Promise<void>;
 }
 
 /** Input media downloaded for the engine, keyed in EngineJob.media by JSON path. */

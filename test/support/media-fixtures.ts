@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { FfmpegToolchain } from '../../src/media/ffmpeg-binaries.js';
+import { resolveFfmpeg, type FfmpegToolchain } from '../../src/media/ffmpeg-binaries.js';
 import { runFfmpeg } from '../../src/media/run-ffmpeg.js';
 
 const execFileAsync = promisify(execFile);
@@ -13,15 +13,30 @@ const execFileAsync = promisify(execFile);
  * (`.png`, `.jpg`, `.webp`, `.bmp`; `.mp4`, `.mov`; `.wav`, `.mp3`, `.flac`). Each returns `file`.
  */
 
+/**
+ * The ffmpeg the media and preview tests run with: `WAN_TEST_FFMPEG_PATH` (and optionally
+ * `WAN_TEST_FFPROBE_PATH`) when set, e.g. to the npm package's 2018 build
+ * (`node_modules/@ffmpeg-installer/linux-x64/ffmpeg`), else the one `resolveFfmpeg()` finds.
+ */
+export function testToolchain(): Promise<FfmpegToolchain> {
+  const ffmpegPath = process.env.WAN_TEST_FFMPEG_PATH || undefined;
+  const ffprobePath = process.env.WAN_TEST_FFPROBE_PATH || undefined;
+  return ffmpegPath || ffprobePath ? resolveFfmpeg({ ffmpegPath, ffprobePath }) : resolveFfmpeg();
+}
+
 export interface ImageFixture {
   width: number;
   height: number;
+  /** A plain colour (`red`, `0x2040ff` …) instead of the test pattern. */
+  colour?: string;
 }
 
 export async function makeImage(toolchain: FfmpegToolchain, file: string, image: ImageFixture): Promise<string> {
+  const size = `s=${image.width}x${image.height}`;
+  const source = image.colour ? `color=c=${image.colour}:${size}` : `testsrc2=${size}`;
   await runFfmpeg(toolchain.ffmpegPath, [
     '-y',
-    ...['-f', 'lavfi', '-i', `testsrc2=s=${image.width}x${image.height}`],
+    ...['-f', 'lavfi', '-i', source],
     ...['-frames:v', '1'],
     file,
   ]);
@@ -55,6 +70,36 @@ export async function makeVideo(toolchain: FfmpegToolchain, file: string, video:
     await runFfmpeg(toolchain.ffmpegPath, ['-y', '-i', encoded, '-c', 'copy', '-metadata:s:v:0', `rotate=${video.rotate}`, file]);
     await rm(encoded);
   }
+  return file;
+}
+
+/** A silent clip of plain colours, `secondsEach` per colour in order: its last frame is the last colour. */
+export async function makeColourClip(
+  toolchain: FfmpegToolchain,
+  file: string,
+  clip: { width: number; height: number; colours: string[]; secondsEach: number; /** A tone of this frequency as audio. */ tone?: number },
+): Promise<string> {
+  const size = `${clip.width}x${clip.height}`;
+  const sources = clip.colours.map((colour, index) => `color=c=${colour}:s=${size}:r=24:d=${clip.secondsEach}[c${index}]`);
+  const joined = `${clip.colours.map((_, index) => `[c${index}]`).join('')}concat=n=${clip.colours.length}:v=1:a=0[v]`;
+  const seconds = clip.secondsEach * clip.colours.length;
+  const tone = clip.tone ? [`sine=f=${clip.tone}:r=44100:d=${seconds}[a]`] : [];
+  await runFfmpeg(toolchain.ffmpegPath, [
+    '-y',
+    ...['-filter_complex', [...sources, joined, ...tone].join(';'), '-map', '[v]', ...(clip.tone ? ['-map', '[a]', '-c:a', 'aac'] : [])],
+    ...['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p'],
+    file,
+  ]);
+  return file;
+}
+
+/** `source` scaled to cover `width` × `height` and centre-cropped, as the preview fits inputs. */
+export async function coverCopy(toolchain: FfmpegToolchain, source: string, file: string, width: number, height: number): Promise<string> {
+  await runFfmpeg(toolchain.ffmpegPath, [
+    '-y',
+    ...['-i', source, '-vf', `scale=${width}:${height}:force_original_aspect_ratio=increase,crop=${width}:${height}`],
+    ...['-frames:v', '1', file],
+  ]);
   return file;
 }
 
@@ -107,4 +152,54 @@ export async function regionPixels(
     { encoding: 'buffer', maxBuffer: 64 << 20 },
   );
   return stdout;
+}
+
+/** The mean red, green and blue (0…255) of `region` (the whole frame when omitted) in frame `frame`. */
+export async function meanColour(
+  toolchain: FfmpegToolchain,
+  file: string,
+  frame: number,
+  region: Region,
+): Promise<[number, number, number]> {
+  const pixels = await regionPixels(toolchain, file, frame, region);
+  const sums = [0, 0, 0];
+  for (let index = 0; index < pixels.length; index++) sums[index % 3] += pixels[index];
+  const count = pixels.length / 3;
+  return [sums[0] / count, sums[1] / count, sums[2] / count];
+}
+
+/** The mean absolute difference (0…255) between two equally long pixel buffers. */
+export function pixelDifference(a: Buffer, b: Buffer): number {
+  if (a.length !== b.length || a.length === 0) throw new Error(`buffers of ${a.length} and ${b.length} bytes`);
+  let total = 0;
+  for (let index = 0; index < a.length; index++) total += Math.abs(a[index] - b[index]);
+  return total / a.length;
+}
+
+/** The decoded audio of a file as mono 8 kHz 16-bit samples (empty when it has none). */
+export async function audioSamples(toolchain: FfmpegToolchain, file: string): Promise<Int16Array> {
+  const { stdout } = await execFileAsync(
+    toolchain.ffmpegPath,
+    ['-hide_banner', '-v', 'error', '-i', file, '-vn', '-ac', '1', '-ar', '8000', '-f', 's16le', '-'],
+    { encoding: 'buffer', maxBuffer: 64 << 20 },
+  );
+  return new Int16Array(stdout.buffer, stdout.byteOffset, Math.floor(stdout.length / 2));
+}
+
+/** The root mean square (0…1) of samples `from` … `to` seconds at 8 kHz. */
+export function loudness(samples: Int16Array, fromSeconds: number, toSeconds: number): number {
+  const part = samples.subarray(Math.round(fromSeconds * 8000), Math.round(toSeconds * 8000));
+  let sum = 0;
+  for (const sample of part) sum += (sample / 32768) ** 2;
+  return part.length > 0 ? Math.sqrt(sum / part.length) : 0;
+}
+
+/** The frequency of a pure tone in samples `from` … `to` seconds at 8 kHz, from its zero crossings. */
+export function toneFrequency(samples: Int16Array, fromSeconds: number, toSeconds: number): number {
+  const part = samples.subarray(Math.round(fromSeconds * 8000), Math.round(toSeconds * 8000));
+  let crossings = 0;
+  for (let index = 1; index < part.length; index++) {
+    if ((part[index - 1] < 0 && part[index] >= 0) || (part[index - 1] >= 0 && part[index] < 0)) crossings++;
+  }
+  return crossings / 2 / (part.length / 8000);
 }

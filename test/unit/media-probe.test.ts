@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
-import { resolveFfmpeg, type FfmpegToolchain } from '../../src/media/ffmpeg-binaries.js';
+import type { FfmpegToolchain } from '../../src/media/ffmpeg-binaries.js';
 import { probeMedia } from '../../src/media/probe.js';
-import { makeAudio, makeImage, makeVideo } from '../support/media-fixtures.js';
+import { makeAudio, makeImage, makeVideo, testToolchain } from '../support/media-fixtures.js';
 import { tempDir } from '../support/temp-dir.js';
 
 describe('probeMedia', () => {
   const dir = tempDir();
   let toolchain: FfmpegToolchain;
   before(async () => {
-    toolchain = await resolveFfmpeg();
+    toolchain = await testToolchain();
   });
 
   test('a video with sound: size, codecs, frame rate, frames, durations', async () => {

@@ -2,15 +2,15 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { resolveFfmpeg } from '../../src/media/ffmpeg-binaries.js';
-import { FfmpegError, outTimeSeconds, runFfmpeg } from '../../src/media/run-ffmpeg.js';
+import { testToolchain } from '../support/media-fixtures.js';
+import { FfmpegError, killRunningFfmpeg, outTimeSeconds, runFfmpeg } from '../../src/media/run-ffmpeg.js';
 import { tempDir } from '../support/temp-dir.js';
 
 describe('runFfmpeg', () => {
   const dir = tempDir();
 
   test('reports the output position as it goes, up to the end', async () => {
-    const { ffmpegPath } = await resolveFfmpeg();
+    const { ffmpegPath } = await testToolchain();
     const positions: number[] = [];
     await runFfmpeg(ffmpegPath, ['-y', '-f', 'lavfi', '-i', 'testsrc2=s=320x240:r=24:d=3', '-c:v', 'libx264', '-preset', 'ultrafast', path.join(dir, 'progress.mp4')], {
       onProgress: (seconds) => positions.push(seconds),
@@ -21,7 +21,7 @@ describe('runFfmpeg', () => {
   });
 
   test('a failure carries the end of the log', async () => {
-    const { ffmpegPath } = await resolveFfmpeg();
+    const { ffmpegPath } = await testToolchain();
     const error = await runFfmpeg(ffmpegPath, ['-y', '-i', path.join(dir, 'missing.png'), path.join(dir, 'out.mp4')]).then(
       () => assert.fail('ffmpeg should fail'),
       (failure: unknown) => failure,
@@ -33,7 +33,7 @@ describe('runFfmpeg', () => {
   });
 
   test('aborting kills ffmpeg and rejects with the reason', async () => {
-    const { ffmpegPath } = await resolveFfmpeg();
+    const { ffmpegPath } = await testToolchain();
     const controller = new AbortController();
     const started = Date.now();
     const run = runFfmpeg(ffmpegPath, ['-y', '-re', '-f', 'lavfi', '-i', 'testsrc2=s=320x240:r=24:d=60', '-f', 'null', '-'], {
@@ -42,6 +42,19 @@ describe('runFfmpeg', () => {
     });
     await assert.rejects(run, /stop now/);
     assert.ok(Date.now() - started < 5_000, 'stopped long before the 60 s input ended');
+  });
+
+  test('killRunningFfmpeg (what process exit runs) kills every ffmpeg still running', async () => {
+    const { ffmpegPath } = await testToolchain();
+    let started!: () => void;
+    const reported = new Promise<void>((resolve) => (started = resolve));
+    const run = runFfmpeg(ffmpegPath, ['-y', '-re', '-f', 'lavfi', '-i', 'testsrc2=s=320x240:r=24:d=60', '-f', 'null', '-'], {
+      onProgress: () => started(),
+    });
+    await reported;
+    assert.equal(killRunningFfmpeg(), 1);
+    await assert.rejects(run, (error: unknown) => error instanceof FfmpegError && error.exitSignal === 'SIGKILL');
+    assert.equal(killRunningFfmpeg(), 0, 'nothing left running');
   });
 
   test('an already aborted signal starts nothing', async () => {

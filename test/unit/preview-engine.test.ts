@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
-import { PreviewEngine } from '../../src/engines/preview/preview-engine.js';
-import { resolveFfmpeg, type FfmpegToolchain } from '../../src/media/ffmpeg-binaries.js';
+import { PreviewEngine, requiredFilters } from '../../src/engines/preview/preview-engine.js';
+import type { FfmpegToolchain } from '../../src/media/ffmpeg-binaries.js';
 import { ApiError } from '../../src/spec/api-error.js';
 import type { EngineStatus } from '../../src/spec/engine.js';
 import { engineJob, waitForEnd } from '../support/engine-conformance.js';
+import { testToolchain } from '../support/media-fixtures.js';
 import { tempDir } from '../support/temp-dir.js';
 
 /** The life of a preview render as the worker sees it: start, progress, end, cancel, restart. */
@@ -14,7 +15,7 @@ describe('preview engine', () => {
   const dir = tempDir('wan-preview-engine-');
   let toolchain: FfmpegToolchain;
   before(async () => {
-    toolchain = await resolveFfmpeg();
+    toolchain = await testToolchain();
   });
 
   const t2v = async (body: Record<string, unknown> = {}) => {
@@ -68,6 +69,37 @@ describe('preview engine', () => {
     await engine.cancel(operation);
   });
 
+  test('close (shutdown) kills every running render and leaves nothing in their workDirs', async () => {
+    const engine = new PreviewEngine({ toolchain });
+    const jobs = [await t2v({ size: '1920*1080', duration: 15 }), await t2v({ size: '1920*1080', duration: 15, seed: 2 })];
+    const operations = await Promise.all(jobs.map((job) => engine.start(job)));
+    await engine.changed(operations[0], 5_000);
+    const asked = Date.now();
+    await engine.close();
+    assert.ok(Date.now() - asked < 3_000, `close took ${Date.now() - asked} ms`);
+    for (const [index, job] of jobs.entries()) {
+      assert.deepEqual(await readdir(job.workDir), []);
+      assert.equal((await engine.status(operations[index], job)).state, 'failed');
+    }
+  });
+
+  test('progress comes from ffmpeg’s output position: it rises through the render', async () => {
+    const engine = new PreviewEngine({ toolchain });
+    // Long enough for several of ffmpeg's twice-a-second reports even on a fast machine.
+    const job = await t2v({ size: '1920*1080', duration: 10 });
+    const operation = await engine.start(job);
+    const percents = new Set<number>();
+    let status = await engine.status(operation, job);
+    while (status.state === 'running') {
+      percents.add(status.progressPercent);
+      await engine.changed(operation, 10_000);
+      status = await engine.status(operation, job);
+    }
+    assert.equal(status.state, 'succeeded');
+    assert.ok(percents.size >= 3, `only ${[...percents].join(', ')} seen: progress is not from ffmpeg's reports`);
+    assert.ok([...percents].some((percent) => percent > 0 && percent < 99), [...percents].join(', '));
+  });
+
   test('a render that fails is TASK_FAILED with the cause, and leaves no partial file', async () => {
     const engine = new PreviewEngine({ toolchain });
     const workDir = await mkdtemp(path.join(dir, 'job-'));
@@ -106,5 +138,19 @@ describe('preview engine', () => {
   test('an ffmpeg without libx264 is refused when the engine is built', () => {
     const withoutX264: FfmpegToolchain = { ...toolchain, hasEncoder: (name) => name !== 'libx264' };
     assert.throws(() => new PreviewEngine({ toolchain: withoutX264 }), /libx264/);
+  });
+
+  test('the ffmpeg under test has every filter the engine needs; one that lacks some is refused, naming them', () => {
+    for (const name of requiredFilters) assert.ok(toolchain.hasFilter(name), `${toolchain.ffmpegPath} lacks ${name}`);
+    const old: FfmpegToolchain = { ...toolchain, hasFilter: (name) => !['geq', 'tpad'].includes(name) };
+    assert.throws(() => new PreviewEngine({ toolchain: old }), /filters geq, tpad;/);
+  });
+
+  test('without drawtext the engine renders with no letters at all', async () => {
+    const noText: FfmpegToolchain = { ...toolchain, hasFilter: (name) => name !== 'drawtext' && toolchain.hasFilter(name) };
+    const engine = new PreviewEngine({ toolchain: noText, watermarkFontFile: '/usr/share/fonts/any.ttf' });
+    const job = await t2v({ watermark: true });
+    const status = await waitForEnd(engine, await engine.start(job), job, 30_000);
+    assert.equal(status.state, 'succeeded', status.state === 'failed' ? status.error.message : '');
   });
 });

@@ -11,13 +11,19 @@ const basePlan: RenderPlan = {
   frames: 48,
   durationSeconds: 2,
   seed: 7,
+  prompt: 'dusk',
+  actualPrompt: 'dusk',
+  negativePrompt: '',
   picture: { kind: 'procedural' },
   soundtrack: { kind: 'generated' },
   watermark: false,
 };
 const output = { outputPath: '/work/job/out.mp4', encoder: defaultEncoderSettings };
 
-function argumentsOf(plan: Partial<RenderPlan>, options: Partial<typeof output> & { watermarkFontFile?: string } = {}) {
+function argumentsOf(
+  plan: Partial<RenderPlan>,
+  options: Partial<typeof output> & { watermarkFontFile?: string; parallelSources?: boolean } = {},
+) {
   return buildFfmpegArguments({ ...basePlan, ...plan }, { ...output, ...options });
 }
 
@@ -26,8 +32,16 @@ function optionValue(args: string[], option: string): string | undefined {
   return index >= 0 ? args[index + 1] : undefined;
 }
 
+/** The input files (not the lavfi graphs) of a command. */
 function inputsOf(args: string[]): string[] {
-  return args.flatMap((arg, index) => (arg === '-i' ? [args[index + 1]] : []));
+  return args.flatMap((arg, index) => (arg === '-i' && args[index - 1] !== 'lavfi' ? [args[index + 1]] : []));
+}
+
+/** Every filter graph of a command: the lavfi inputs' and -filter_complex, joined by `;`. */
+function graphText(args: string[]): string {
+  const lavfi = args.flatMap((arg, index) => (arg === '-i' && args[index - 1] === 'lavfi' ? [args[index + 1]] : []));
+  const complex = optionValue(args, '-filter_complex');
+  return [...lavfi, ...(complex ? [complex] : [])].join(';');
 }
 
 describe('buildFfmpegArguments', () => {
@@ -45,19 +59,40 @@ describe('buildFfmpegArguments', () => {
     assert.equal(optionValue(args, '-flags:a'), '+bitexact');
     assert.equal(optionValue(args, '-r'), '24');
     assert.equal(args.filter((arg) => arg === '-map').length, 2);
-    assert.match(optionValue(args, '-filter_complex')!, /trim=end_frame=48\[/);
+    assert.match(graphText(args), /trim=end_frame=48\[/);
+  });
+
+  test('by default every graph is in -filter_complex (what ffmpeg 4.1 needs)', () => {
+    const args = argumentsOf({});
+    assert.equal(args.includes('lavfi'), false);
+    assert.deepEqual(args.flatMap((arg, index) => (args[index - 1] === '-map' ? [arg] : [])), ['[s4]', '[s9]']);
+  });
+
+  test('parallelSources: a generated picture and soundtrack are lavfi inputs; graphs reading files go to -filter_complex', () => {
+    const generated = argumentsOf({}, { parallelSources: true });
+    assert.equal(generated.filter((arg) => arg === 'lavfi').length, 2);
+    assert.equal(generated.includes('-filter_complex'), false);
+    assert.deepEqual(
+      generated.flatMap((arg, index) => (generated[index - 1] === '-map' ? [arg] : [])),
+      ['0:v', '1:a'],
+    );
+    assert.match(graphText(generated), /trim=end_frame=48\[out0\]/);
+    const withFile = argumentsOf({ soundtrack: { kind: 'file', path: '/in/v.wav' } }, { parallelSources: true });
+    assert.deepEqual(inputsOf(withFile), ['/in/v.wav']);
+    assert.match(optionValue(withFile, '-filter_complex')!, /^\[0:a\]asetpts/);
+    assert.equal(withFile.filter((arg) => arg === 'lavfi').length, 1, 'the picture is still a lavfi input');
   });
 
   test('no soundtrack: no audio stream mapped or encoded', () => {
     const args = argumentsOf({ soundtrack: undefined });
     assert.equal(args.filter((arg) => arg === '-map').length, 1);
     assert.equal(args.includes('-c:a'), false);
-    assert.doesNotMatch(optionValue(args, '-filter_complex')!, /anoisesrc|sine=/);
+    assert.doesNotMatch(graphText(args), /anoisesrc|sine=/);
   });
 
   test('the same plan gives the same arguments; another seed another picture and soundtrack', () => {
     assert.deepEqual(argumentsOf({}), argumentsOf({}));
-    const graph = (seed: number) => optionValue(argumentsOf({ seed }), '-filter_complex')!;
+    const graph = (seed: number) => graphText(argumentsOf({ seed }));
     const [video7, audio7] = graph(7).split(/;(?=sine)/);
     const [video8, audio8] = graph(8).split(/;(?=sine)/);
     assert.notEqual(video7, video8);
@@ -65,7 +100,7 @@ describe('buildFfmpegArguments', () => {
   });
 
   test('nothing depends on the wall clock or a random source without a seed', () => {
-    const graph = optionValue(argumentsOf({ watermark: true }), '-filter_complex')!;
+    const graph = graphText(argumentsOf({ watermark: true }));
     assert.doesNotMatch(graph, /random\(|localtime|gmtime/);
     assert.match(graph, /anoisesrc=[^;]*seed=7/);
   });
@@ -73,35 +108,38 @@ describe('buildFfmpegArguments', () => {
   test('a continuation reads only the end of its clip, and reverses it to start from the last frame', () => {
     const args = argumentsOf({ picture: { kind: 'zoom', path: '/in/clip.mp4', frame: 'last' } });
     assert.equal(optionValue(args, '-sseof'), '-0.5');
-    assert.match(optionValue(args, '-filter_complex')!, /\[0:v\]reverse,trim=end_frame=1,.*zoompan=/);
+    assert.match(graphText(args), /\[0:v\]reverse,trim=end_frame=1,.*zoompan=/);
     assert.doesNotMatch(argumentsOf({ picture: { kind: 'zoom', path: '/in/a.png', frame: 'first' } }).join(' '), /sseof|reverse/);
   });
 
   test('footage and its own audio come from one input', () => {
     const args = argumentsOf({
-      picture: { kind: 'footage', path: '/in/v.mp4', sourceSeconds: 5 },
+      picture: { kind: 'footage', path: '/in/v.mp4', sourceSeconds: 5, style: 'grade', references: [] },
       soundtrack: { kind: 'file', path: '/in/v.mp4' },
     });
     assert.deepEqual(inputsOf(args), ['/in/v.mp4']);
-    const graph = optionValue(args, '-filter_complex')!;
+    const graph = graphText(args);
     assert.match(graph, /\[0:v\]/);
     assert.match(graph, /\[0:a\].*apad,atrim=duration=2\[/);
     assert.doesNotMatch(graph, /tpad/, 'a long enough input is not padded');
   });
 
   test('footage shorter than the plan holds its last frame', () => {
-    const args = argumentsOf({ durationSeconds: 5, frames: 120, picture: { kind: 'footage', path: '/in/v.mp4', sourceSeconds: 3 } });
-    assert.match(optionValue(args, '-filter_complex')!, /tpad=stop_mode=clone:stop_duration=2\.0417/);
+    const args = argumentsOf({ durationSeconds: 5, frames: 120, picture: { kind: 'footage', path: '/in/v.mp4', sourceSeconds: 3, style: 'grade', references: [] } });
+    assert.match(graphText(args), /tpad=stop_mode=clone:stop_duration=2\.0417/);
   });
 
   test('a reference and a separate audio file are two inputs', () => {
-    const args = argumentsOf({ picture: { kind: 'reference', path: '/in/a.png' }, soundtrack: { kind: 'file', path: '/in/v.wav' } });
+    const args = argumentsOf({
+      picture: { kind: 'cast', references: ['/in/a.png'], shots: [{ startFrame: 0, endFrame: 48, show: [0], framing: 'wide' }] },
+      soundtrack: { kind: 'file', path: '/in/v.wav' },
+    });
     assert.deepEqual(inputsOf(args), ['/in/a.png', '/in/v.wav']);
   });
 
   test('the watermark is boxes in the bottom-right corner, with letters only when a usable font is given', () => {
     const graphOf = (options: { watermarkFontFile?: string }, watermark = true) =>
-      optionValue(argumentsOf({ watermark }, options), '-filter_complex')!;
+      graphText(argumentsOf({ watermark }, options));
     assert.doesNotMatch(graphOf({}, false), /drawbox|drawtext/);
     const boxes = graphOf({});
     assert.match(boxes, /drawbox/);
@@ -113,6 +151,83 @@ describe('buildFfmpegArguments', () => {
     }
     assert.match(graphOf({ watermarkFontFile: '/fonts/Sans-Bold.ttf' }), /drawtext=fontfile=\/fonts\/Sans-Bold\.ttf:text=AI/);
     assert.doesNotMatch(graphOf({ watermarkFontFile: "/fonts/it's: odd.ttf" }), /drawtext/);
+  });
+});
+
+describe('buildFfmpegArguments: what each parameter adds', () => {
+  const graphOf = (plan: Partial<RenderPlan>, options: { watermarkFontFile?: string } = {}) =>
+    graphText(argumentsOf(plan, options));
+
+  test('the caption is drawn only with a font, as plain text with no expansion, away from the watermark corner', () => {
+    assert.doesNotMatch(graphOf({ caption: 'a fox' }), /drawtext/);
+    const graph = graphOf({ caption: 'a fox' }, { watermarkFontFile: '/fonts/Sans.ttf' });
+    assert.match(graph, /drawtext=fontfile=\/fonts\/Sans\.ttf:text='a fox':expansion=none:/);
+    assert.match(graph, /x=\(w-text_w\)\/2:y=36/);
+    assert.doesNotMatch(graphOf({}, { watermarkFontFile: '/fonts/Sans.ttf' }), /drawtext/, 'no caption, no text');
+  });
+
+  test('the prompt changes the scene, like the seed', () => {
+    assert.notEqual(graphOf({ prompt: 'a fox' }), graphOf({ prompt: 'an owl' }));
+  });
+
+  test('first + last frame: the last image fades in on alpha over the zoom into the first, without xfade', () => {
+    const args = argumentsOf({ picture: { kind: 'transition', first: '/in/a.png', last: '/in/b.png' } });
+    assert.deepEqual(inputsOf(args), ['/in/a.png', '/in/b.png']);
+    assert.equal(optionValue(args, '-loop'), '1');
+    const graph = graphText(args);
+    assert.match(graph, /\[0:v\]trim=end_frame=1,.*zoompan=/);
+    assert.match(graph, /\[1:v\]trim=end_frame=48,.*fade=t=in:s=0:n=47:alpha=1/);
+    assert.doesNotMatch(graph, /xfade/);
+  });
+
+  test('r2v multi shot: each reference overlaid only during its shot; the scene tinted per shot', () => {
+    const graph = graphOf({
+      picture: {
+        kind: 'cast',
+        references: ['/in/a.png', '/in/b.png'],
+        shots: [
+          { startFrame: 0, endFrame: 24, show: [0], framing: 'wide' },
+          { startFrame: 24, endFrame: 48, show: [1], framing: 'close' },
+        ],
+      },
+    });
+    assert.match(graph, /overlay=[^;]*enable='between\(n,0,23\)'/);
+    assert.match(graph, /overlay=[^;]*enable='between\(n,24,47\)'/);
+    assert.equal(graph.match(/hue=h=[^;,]*enable/g)?.length, 2);
+  });
+
+  test('r2v single shot: references side by side, always shown', () => {
+    const graph = graphOf({
+      picture: { kind: 'cast', references: ['/in/a.png', '/in/b.png'], shots: [{ startFrame: 0, endFrame: 48, show: [0, 1], framing: 'wide' }] },
+    });
+    assert.match(graph, /overlay=x=320-w\/2:/);
+    assert.match(graph, /overlay=x=960-w\/2:/);
+    assert.doesNotMatch(graph, /enable=/);
+  });
+
+  test('voices: each delayed to its start and cut to its length, then mixed; silence is a silent track', () => {
+    const graph = graphOf({
+      soundtrack: {
+        kind: 'voices',
+        voices: [
+          { path: '/in/a.wav', startSeconds: 0, seconds: 1 },
+          { path: '/in/b.wav', startSeconds: 1, seconds: 1 },
+        ],
+      },
+    });
+    assert.match(graph, /\[0:a\][^;]*atrim=duration=1,apad,atrim=duration=2\[/);
+    assert.match(graph, /\[1:a\][^;]*atrim=duration=1,adelay=delays=1000\|1000,apad,atrim=duration=2\[/);
+    assert.match(graph, /amix=inputs=2:duration=first,volume=volume=2/);
+    assert.match(graphOf({ soundtrack: { kind: 'silence' } }), /anullsrc=r=48000:cl=stereo,atrim=duration=2/);
+  });
+
+  test('videoedit: the style filters follow the fit; reference images are inset top-left', () => {
+    const graph = graphOf({
+      picture: { kind: 'footage', path: '/in/v.mp4', sourceSeconds: 5, style: 'sketch', references: ['/in/r1.png', '/in/r2.png'] },
+    });
+    assert.match(graph, /crop=w=1280:h=720,format=pix_fmts=gray,edgedetect/);
+    assert.match(graph, /overlay=x=22:y=22\[/);
+    assert.match(graph, /overlay=x=22:y=188\[/);
   });
 });
 

@@ -1,8 +1,8 @@
-import { filter, FilterGraph } from './filter-graph.js';
+import { filter, FilterGraph, GraphInputs } from './filter-graph.js';
 import type { RenderPlan } from './render-plan.js';
 import { pictureStream } from './scene-filters.js';
 import { soundtrackStream } from './soundtrack-filters.js';
-import { watermarkFilters } from './watermark.js';
+import { captionFilters, watermarkFilters } from './watermark.js';
 
 /**
  * How the video is compressed. Each setting is part of what a seed reproduces: change one and the
@@ -28,8 +28,17 @@ export const defaultEncoderSettings: EncoderSettings = { preset: 'ultrafast', cr
 export interface OutputOptions {
   outputPath: string;
   encoder: EncoderSettings;
-  /** A font for the watermark's letters; without one the badge is drawn with boxes only. */
+  /**
+   * A font for the watermark's letters and the t2v caption; without one the badge is drawn with
+   * boxes only and there is no caption. Only pass one when the ffmpeg build has `drawtext`.
+   */
   watermarkFontFile?: string;
+  /**
+   * Run a generated picture or soundtrack (a graph of sources only) as a `-f lavfi` input, in its
+   * own thread. Much faster on two cores, but ffmpeg 4.1 corrupts its heap with two such graphs
+   * running at once, so the engine turns it on only for builds of 4.3 and later.
+   */
+  parallelSources?: boolean;
 }
 
 /**
@@ -38,11 +47,13 @@ export interface OutputOptions {
  * version- or time-dependent reaches the file.
  */
 export function buildFfmpegArguments(plan: RenderPlan, output: OutputOptions): string[] {
-  const graph = new FilterGraph();
-  const picture = pictureStream(graph, plan);
-  const video = graph.chain(
+  const inputs = new GraphInputs();
+  const pictureGraph = new FilterGraph(inputs);
+  const picture = pictureStream(pictureGraph, plan);
+  const video = pictureGraph.chain(
     [picture],
     [
+      ...(plan.caption && output.watermarkFontFile ? captionFilters(plan.width, plan.height, plan.caption, output.watermarkFontFile) : []),
       ...(plan.watermark ? watermarkFilters(plan.width, plan.height, output.watermarkFontFile) : []),
       filter('format', { pix_fmts: 'yuv420p' }),
       // Square pixels: the size tables name the displayed size.
@@ -51,18 +62,30 @@ export function buildFfmpegArguments(plan: RenderPlan, output: OutputOptions): s
       filter('trim', { end_frame: plan.frames }),
     ],
   );
-  const audio = soundtrackStream(graph, plan);
+  const soundGraph = new FilterGraph(inputs);
+  const audio = soundtrackStream(soundGraph, plan);
+  // With `parallelSources`, a graph of sources only (a generated picture or soundtrack) runs as a
+  // lavfi input, in its own thread; graphs that read input files share one -filter_complex.
+  const complex: string[] = [];
+  const mapOf = (graph: FilterGraph, label: string, kind: 'v' | 'a'): string => {
+    if (!output.parallelSources || graph.usesInputs()) {
+      complex.push(graph.filterComplex());
+      return `[${label}]`;
+    }
+    return `${inputs.add(graph.asLavfiSource(label), ['-f', 'lavfi'])}:${kind}`;
+  };
+  const videoMap = mapOf(pictureGraph, video, 'v');
+  const audioMap = audio === undefined ? undefined : mapOf(soundGraph, audio, 'a');
   const { encoder } = output;
   return [
     '-y',
-    ...graph.inputArguments(),
-    '-filter_complex',
-    graph.filterComplex(),
+    ...inputs.arguments(),
+    ...(complex.length > 0 ? ['-filter_complex', complex.join(';')] : []),
     '-map',
-    `[${video}]`,
+    videoMap,
     ...['-c:v', 'libx264', '-preset', encoder.preset, '-crf', String(encoder.crf), '-threads', String(encoder.threads)],
     ...['-pix_fmt', 'yuv420p', '-r', String(plan.frameRate), '-flags:v', '+bitexact'],
-    ...(audio ? ['-map', `[${audio}]`, '-c:a', 'aac', '-b:a', '128k', '-flags:a', '+bitexact'] : []),
+    ...(audioMap ? ['-map', audioMap, '-c:a', 'aac', '-b:a', '128k', '-flags:a', '+bitexact'] : []),
     ...['-max_muxing_queue_size', '1024', '-movflags', '+faststart', '-fflags', '+bitexact'],
     output.outputPath,
   ];

@@ -14,10 +14,16 @@ export interface PreviewEngineOptions {
   /** Overrides of the x264 settings (preset `ultrafast`, crf 23, 4 threads). */
   encoder?: Partial<EncoderSettings>;
   /**
-   * Font of the watermark's letters. Unset: a common system font if one is installed; `null`:
-   * none, the badge is drawn with boxes only (the same pixels on every machine).
+   * Font of the watermark's letters and the t2v caption. Unset: a common system font if one is
+   * installed; `null`: none, the badge is drawn with boxes only and there is no caption (the same
+   * pixels on every machine).
    */
   watermarkFontFile?: string | null;
+  /**
+   * Generated pictures and soundtracks as separate lavfi inputs, rendered in parallel (see
+   * `OutputOptions.parallelSources`). Default: on for ffmpeg 4.3 and later (detected by xfade).
+   */
+  parallelSources?: boolean;
   /** How long an ended render stays in memory for `status`; its file answers after that. */
   keepEndedMs?: number;
 }
@@ -31,6 +37,18 @@ type PreviewOperation = {
 const defaultFrameRate = 24;
 const defaultKeepEndedMs = 10 * 60_000;
 const renderIdPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * Every filter the renderer may use; all are in ffmpeg 4.1 and later builds with the usual
+ * libraries (`drawtext` is optional: without it there are no letters, see `watermarkFontFile`;
+ * `xfade` is not used because 4.1 lacks it).
+ */
+export const requiredFilters = [
+  'geq', 'zoompan', 'overlay', 'drawbox', 'fade', 'edgedetect', 'colorchannelmixer', 'vignette', 'lutrgb',
+  'boxblur', 'hue', 'eq', 'negate', 'colorbalance', 'tpad', 'fps', 'trim', 'setsar', 'scale', 'crop', 'format',
+  'split', 'reverse', 'color', 'adelay', 'amix', 'anoisesrc', 'anullsrc', 'apad', 'atrim', 'asetpts', 'aformat',
+  'tremolo', 'afade', 'sine', 'volume',
+] as const;
 
 /**
  * The local renderer: draws a stand-in video with ffmpeg that has every property of the real
@@ -48,12 +66,22 @@ export class PreviewEngine implements Engine {
     if (!options.toolchain.hasEncoder('libx264')) {
       throw new Error(`the preview engine needs an ffmpeg with libx264; "${options.toolchain.ffmpegPath}" has none`);
     }
+    const missing = requiredFilters.filter((name) => !options.toolchain.hasFilter(name));
+    if (missing.length > 0) {
+      throw new Error(`the preview engine needs the ffmpeg filters ${missing.join(', ')}; "${options.toolchain.ffmpegPath}" lacks them`);
+    }
     this.settings = {
       toolchain: options.toolchain,
       frameRate: options.frameRate ?? defaultFrameRate,
       encoder: { ...defaultEncoderSettings, ...options.encoder },
-      watermarkFontFile:
-        options.watermarkFontFile === undefined ? findWatermarkFont() : Promise.resolve(options.watermarkFontFile ?? undefined),
+      // xfade arrived in ffmpeg 4.3: its presence tells a build past 4.1's lavfi threading bug.
+      parallelSources: options.parallelSources ?? options.toolchain.hasFilter('xfade'),
+      // Letters need drawtext (libfreetype), which not every build has: without it, boxes only.
+      watermarkFontFile: !options.toolchain.hasFilter('drawtext')
+        ? Promise.resolve(undefined)
+        : options.watermarkFontFile === undefined
+          ? findWatermarkFont()
+          : Promise.resolve(options.watermarkFontFile ?? undefined),
     };
     this.keepEndedMs = options.keepEndedMs ?? defaultKeepEndedMs;
   }
@@ -85,6 +113,11 @@ export class PreviewEngine implements Engine {
 
   async cancel(operation: EngineOperation): Promise<void> {
     await this.runOf(operation)?.cancel();
+  }
+
+  /** Cancels every render still running (ffmpeg killed, partial files removed); for shutdown. */
+  async close(): Promise<void> {
+    await Promise.all([...this.renders.values()].map((run) => run.cancel()));
   }
 
   private runOf(operation: EngineOperation): RenderRun | undefined {

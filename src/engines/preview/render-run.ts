@@ -6,14 +6,17 @@ import { runFfmpeg } from '../../media/run-ffmpeg.js';
 import { errors } from '../../spec/api-error.js';
 import type { EngineJob, EngineStatus } from '../../spec/engine.js';
 import { buildFfmpegArguments, type EncoderSettings } from './ffmpeg-arguments.js';
-import { fieldsToProbe, planRender, type RenderPlan } from './render-plan.js';
+import { fieldsToProbe, planRender } from './render-plan.js';
 import { renderProgress } from './render-progress.js';
+import { resultExtra } from './result-extra.js';
 
 export interface RenderSettings {
   toolchain: FfmpegToolchain;
   frameRate: number;
   encoder: EncoderSettings;
   watermarkFontFile: Promise<string | undefined>;
+  /** See `OutputOptions.parallelSources`. */
+  parallelSources: boolean;
 }
 
 /** How often a worker without `changed` should ask again while a render runs. */
@@ -95,6 +98,7 @@ export class RenderRun {
         outputPath: partialPath,
         encoder: this.settings.encoder,
         watermarkFontFile: await this.settings.watermarkFontFile,
+        parallelSources: this.settings.parallelSources,
       });
       await runFfmpeg(this.settings.toolchain.ffmpegPath, args, {
         signal: this.abort.signal,
@@ -103,7 +107,7 @@ export class RenderRun {
       // A cancel that came while ffmpeg was closing must still win over the finished file.
       this.abort.signal.throwIfAborted();
       await rename(partialPath, this.outputPath);
-      this.extra = this.describe(plan);
+      this.extra = resultExtra(plan, this.settings.toolchain, (performance.now() - this.startedAt) / 1000);
       this.state = 'succeeded';
     } catch (error) {
       await rm(partialPath, { force: true });
@@ -134,19 +138,5 @@ export class RenderRun {
 
   private notify(): void {
     for (const listener of [...this.listeners]) listener();
-  }
-
-  private describe(plan: RenderPlan): Record<string, unknown> {
-    return {
-      engine: 'preview',
-      width: plan.width,
-      height: plan.height,
-      frame_rate: plan.frameRate,
-      frames: plan.frames,
-      duration_seconds: plan.durationSeconds,
-      has_audio: plan.soundtrack !== undefined,
-      render_seconds: Number(((performance.now() - this.startedAt) / 1000).toFixed(3)),
-      ffmpeg_version: this.settings.toolchain.version,
-    };
   }
 }

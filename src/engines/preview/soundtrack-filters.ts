@@ -1,5 +1,5 @@
 import { decimal, filter, type FilterGraph } from './filter-graph.js';
-import type { RenderPlan } from './render-plan.js';
+import type { RenderPlan, Voice } from './render-plan.js';
 import { seededRandom } from './seeded-random.js';
 
 /** Every soundtrack leaves the graph in the one format the AAC encoder is given. */
@@ -13,7 +13,49 @@ const audioFormat = filter('aformat', { sample_fmts: 'fltp', sample_rates: sampl
 export function soundtrackStream(graph: FilterGraph, plan: RenderPlan): string | undefined {
   const { soundtrack } = plan;
   if (!soundtrack) return undefined;
-  return soundtrack.kind === 'file' ? fileSoundtrack(graph, plan, soundtrack.path) : generatedSoundtrack(graph, plan);
+  switch (soundtrack.kind) {
+    case 'file':
+      return fileSoundtrack(graph, plan, soundtrack.path);
+    case 'generated':
+      return generatedSoundtrack(graph, plan);
+    case 'voices':
+      return voicesSoundtrack(graph, plan, soundtrack.voices);
+    case 'silence':
+      return graph.chain(
+        [],
+        [filter('anullsrc', { r: sampleRate, cl: 'stereo' }), filter('atrim', { duration: decimal(plan.durationSeconds) }), audioFormat],
+      );
+  }
+}
+
+/**
+ * r2v character voices: each from its start for at most its length, silence elsewhere, mixed.
+ * `amix` divides by its input count, so `volume` puts each voice back at its own level.
+ */
+function voicesSoundtrack(graph: FilterGraph, plan: RenderPlan, voices: Voice[]): string {
+  const duration = decimal(plan.durationSeconds);
+  const tracks = voices.map((voice) => {
+    const input = graph.input(voice.path);
+    const delayMs = Math.round(voice.startSeconds * 1000);
+    return graph.chain(
+      [`${input}:a`],
+      [
+        filter('asetpts', { expr: 'PTS-STARTPTS' }),
+        audioFormat,
+        filter('atrim', { duration: decimal(voice.seconds) }),
+        // `delays` per channel: ffmpeg 4.1's adelay has no `all` option.
+        ...(delayMs > 0 ? [filter('adelay', { delays: `${delayMs}|${delayMs}` })] : []),
+        'apad',
+        filter('atrim', { duration }),
+      ],
+    );
+  });
+  if (tracks.length === 1) return tracks[0];
+  return graph.chain(tracks, [
+    filter('amix', { inputs: tracks.length, duration: 'first' }),
+    filter('volume', { volume: tracks.length }),
+    audioFormat,
+  ]);
 }
 
 /** A file's audio from its start: cut at the end of the video, or followed by silence when shorter. */

@@ -36,6 +36,29 @@ export function watermarkFilters(width: number, height: number, fontFile?: strin
   ];
 }
 
+/**
+ * The t2v caption: `text` (already filtergraph-safe, see `captionText`) centred near the top on a
+ * translucent band, away from the watermark's corner. Nothing without a usable font.
+ */
+export function captionFilters(width: number, height: number, text: string, fontFile: string): string[] {
+  if (!usableInFilter(fontFile) || text === '') return [];
+  const unit = Math.min(width, height);
+  return [
+    filter('drawtext', {
+      fontfile: fontFile,
+      text,
+      expansion: 'none',
+      fontcolor: 'white',
+      fontsize: Math.round(unit * 0.045),
+      box: 1,
+      boxcolor: 'black@0.45',
+      boxborderw: evenPixels(unit * 0.012),
+      x: '(w-text_w)/2',
+      y: evenPixels(unit * 0.05),
+    }),
+  ];
+}
+
 /** Font paths sit inside a filtergraph; only plain ones are accepted, so none needs escaping. */
 function usableInFilter(fontFile: string): boolean {
   return /^[\w./-]+$/.test(fontFile);
