@@ -4,28 +4,13 @@ import { once } from 'node:events';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { resolveFfmpeg } from '../../src/media/ffmpeg-binaries.js';
 import { probeMedia } from '../../src/media/probe.js';
 import { type CliRun, runWan } from '../support/cli-run.js';
-import { serveDirectory } from '../support/file-server.js';
-import { makeAudio, makeImage, makeVideo } from '../support/media-fixtures.js';
-import { runCli, startServerProcess } from '../support/server-process.js';
 import { closedPort, startStubServer, taskResult } from '../support/stub-api-server.js';
-import { tempDir } from '../support/temp-dir.js';
+import { startE2eEnvironment } from '../support/e2e-environment.js';
 
 /** `wan t2v|i2v|r2v|videoedit|result|wait` against the real server process, and its exit codes. */
-const toolchain = await resolveFfmpeg();
-const dataDir = tempDir();
-const mediaDir = tempDir();
-const outDir = tempDir();
-await Promise.all([
-  makeImage(toolchain, path.join(mediaDir, 'square.png'), { width: 400, height: 400 }),
-  makeVideo(toolchain, path.join(mediaDir, 'clip.mp4'), { width: 640, height: 360, seconds: 3, audio: true }),
-  makeAudio(toolchain, path.join(mediaDir, 'voice.wav'), { seconds: 3 }),
-]);
-const media = await serveDirectory(mediaDir);
-const key = (await runCli(['keys', 'create', '--data-dir', dataDir])).stdout.trim();
-const server = await startServerProcess(dataDir);
+const { toolchain, mediaDir, media, key, server, outDir } = await startE2eEnvironment();
 const env = { WAN_API_URL: server.url, WAN_API_KEY: key };
 const fast = ['--poll-interval-ms', '150'];
 const unreachable = `http://127.0.0.1:${await closedPort()}`;

@@ -3,27 +3,12 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { WanApiError, type TaskInfo } from '../../src/client/index.js';
 import { NodeWanClient } from '../../src/client/node.js';
-import { resolveFfmpeg } from '../../src/media/ffmpeg-binaries.js';
 import { probeMedia } from '../../src/media/probe.js';
-import { serveDirectory } from '../support/file-server.js';
-import { makeAudio, makeImage, makeVideo } from '../support/media-fixtures.js';
-import { runCli, startServerProcess } from '../support/server-process.js';
 import { closedPort } from '../support/stub-api-server.js';
-import { tempDir } from '../support/temp-dir.js';
+import { startE2eEnvironment } from '../support/e2e-environment.js';
 
 /** The SDK against the real `wan serve` process: each model run to a downloaded MP4, progress, abort, errors. */
-const toolchain = await resolveFfmpeg();
-const dataDir = tempDir();
-const mediaDir = tempDir();
-const outDir = tempDir();
-await Promise.all([
-  makeImage(toolchain, path.join(mediaDir, 'square.png'), { width: 400, height: 400 }),
-  makeVideo(toolchain, path.join(mediaDir, 'clip.mp4'), { width: 640, height: 360, seconds: 3, audio: true }),
-  makeAudio(toolchain, path.join(mediaDir, 'voice.wav'), { seconds: 3 }),
-]);
-const media = await serveDirectory(mediaDir);
-const key = (await runCli(['keys', 'create', '--data-dir', dataDir])).stdout.trim();
-const server = await startServerProcess(dataDir);
+const { toolchain, mediaDir, media, key, server, outDir } = await startE2eEnvironment();
 const client = new NodeWanClient({ baseUrl: server.url, apiKey: key, pollIntervalMs: 100, maxPollIntervalMs: 300 });
 
 async function assertMp4(file: string, width: number, height: number, seconds: number) {
