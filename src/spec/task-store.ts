@@ -59,7 +59,9 @@ export interface NewTask {
 export interface TaskStore {
   /** Resolves once the row is durably written. */
   insert(task: NewTask): Promise<void>;
+  /** The whole row, lease and operation included: for inspecting a task (tests, operators). */
   get(id: string): Promise<TaskRecord | undefined>;
+  /** What a client may see, read on every poll. */
   getSnapshot(id: string): Promise<TaskSnapshot | undefined>;
   /** Takes the oldest task that is queued or whose lease expired, for `leaseMs`. */
   leaseNext(owner: string, now: number, leaseMs: number): Promise<TaskRecord | undefined>;
