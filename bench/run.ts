@@ -3,16 +3,14 @@
  * one run on this machine, plus the dispatch delay from submission to the engine's start.
  * Run with `npm run bench` (it builds first: the server is measured as users run it).
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
+import { listening, percentile, root, serverArgs, startProcess, stop } from './processes.js';
 
-const root = path.resolve(import.meta.dirname, '..');
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
 /** Each endpoint is measured this many times, interleaved with its baseline; medians are reported. */
@@ -26,26 +24,6 @@ interface Measured {
   errors: number;
 }
 
-function startProcess(
-  args: string[],
-  ready: (line: string) => string | undefined,
-  env: NodeJS.ProcessEnv = {},
-): Promise<{ child: ChildProcess; value: string }> {
-  const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const value = ready(line);
-      if (value !== undefined) resolve({ child, value });
-    });
-  });
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  child.kill('SIGTERM');
-  await once(child, 'exit');
-}
-
 async function load(name: string, options: autocannon.Options): Promise<Measured> {
   const result = await autocannon({ connections, duration: seconds, ...options });
   return {
@@ -56,19 +34,6 @@ async function load(name: string, options: autocannon.Options): Promise<Measured
     errors: result.errors + result.non2xx,
   };
 }
-
-function serverArgs(dataDir: string, extra: string[]): string[] {
-  return ['dist/cli/main.js', 'serve', '--port', '0', '--data-dir', dataDir, '--log-level', 'info', ...extra];
-}
-
-const listening = (line: string) => {
-  try {
-    const entry = JSON.parse(line);
-    return entry.msg === 'wan-api listening' ? (entry.url as string) : undefined;
-  } catch {
-    return undefined;
-  }
-};
 
 /** The median round of each endpoint (by requests per second), reported whole. */
 function medianRound(runs: Measured[]): Measured {
@@ -137,11 +102,6 @@ async function dispatchLatency(samples: number): Promise<number[]> {
     rmSync(dataDir, { recursive: true, force: true });
   }
   return delays;
-}
-
-function percentile(values: number[], fraction: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))];
 }
 
 const measured = await throughput();

@@ -6,12 +6,15 @@ import type { Logger } from 'pino';
 import { CachedAuthenticator, createApiKey } from './auth/api-keys.js';
 import { LocalBlobStore } from './blobs/local/local-blob-store.js';
 import { UrlSigner } from './blobs/url-signer.js';
-import { type Config, publicUrl } from './config.js';
+import { type Config, ConfigError, listOf, publicUrl } from './config.js';
 import { EngineRegistry } from './engines/engine-registry.js';
 import { PreviewEngine } from './engines/preview/preview-engine.js';
 import { createServer } from './http/create-server.js';
 import { resolveFfmpeg } from './media/ffmpeg-binaries.js';
-import { PlainMediaFetcher } from './media/plain-media-fetcher.js';
+import { CheckedMediaFetcher } from './media/checked-media-fetcher.js';
+import { UploadedMediaSource } from './media/uploaded-media-source.js';
+import { AddressPolicy } from './net/address-policy.js';
+import { GuardedDownloader } from './net/guarded-downloader.js';
 import type { Engine } from './spec/engine.js';
 import { openStore } from './store/open-store.js';
 import type { SqliteStore } from './store/sqlite/sqlite-store.js';
@@ -44,9 +47,8 @@ export async function startServer(config: Config, logger: Logger, options: Start
   const secret = config.url_signing_secret ?? (await loadOrCreateSecret(config.data_dir));
   const firstApiKey = (await store.countKeys()) === 0 ? (await createApiKey(store, 'default', Date.now())).key : undefined;
 
-  const engines =
-    options.engines ??
-    [new PreviewEngine({ toolchain: await resolveFfmpeg({ ffmpegPath: config.ffmpeg_path, ffprobePath: config.ffprobe_path }), frameRate: config.frame_rate })];
+  const toolchain = await resolveFfmpeg({ ffmpegPath: config.ffmpeg_path, ffprobePath: config.ffprobe_path });
+  const engines = options.engines ?? [new PreviewEngine({ toolchain, frameRate: config.frame_rate, capacity: config.worker_concurrency })];
   const registry = new EngineRegistry(engines, engines[0].name);
 
   let baseUrl = '';
@@ -58,10 +60,10 @@ export async function startServer(config: Config, logger: Logger, options: Start
     store,
     blobs,
     engines: registry,
-    media: new PlainMediaFetcher(),
+    media: new CheckedMediaFetcher({ source: new UploadedMediaSource(blobs, mediaDownloader(config)), toolchain }),
     logger,
     workRoot,
-    concurrency: config.worker_concurrency,
+    runTasks: config.worker_concurrency > 0,
     leaseMs: config.lease_seconds * 1000,
     maxAttempts: config.max_attempts,
     queuePollMs: config.queue_poll_ms,
@@ -81,6 +83,7 @@ export async function startServer(config: Config, logger: Logger, options: Start
     signer,
     logger,
     maxBodyBytes: config.max_body_bytes,
+    uploadUrlTtlSeconds: config.upload_url_ttl_seconds,
     isReady: async () => {
       const database = await store.countKeys().then(() => 'ok', (error: Error) => error.message);
       const checks = { database, worker: draining ? 'draining' : 'ok' };
@@ -109,6 +112,17 @@ export async function startServer(config: Config, logger: Logger, options: Start
       await rm(workRoot, { recursive: true, force: true });
     },
   };
+}
+
+/** The network side of media fetching: the address policy of the config, and its time limit. */
+function mediaDownloader(config: Config): GuardedDownloader {
+  let policy: AddressPolicy;
+  try {
+    policy = new AddressPolicy({ allowHosts: listOf(config.media_allow_hosts), allowRanges: listOf(config.media_allow_ranges) });
+  } catch (error) {
+    throw new ConfigError(`media_allow_ranges: ${(error as Error).message}`);
+  }
+  return new GuardedDownloader({ policy, totalTimeoutMs: config.media_timeout_seconds * 1000, userAgent: 'wan-api' });
 }
 
 async function loadOrCreateSecret(dataDir: string): Promise<string> {

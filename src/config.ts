@@ -35,6 +35,16 @@ export const configKeys = {
   frame_rate: { type: 'integer', default: 24, minimum: 1, maximum: 60, description: 'Frame rate of rendered videos.' },
   ffmpeg_path: { type: 'string', default: undefined, description: 'ffmpeg binary. Default: ffmpeg on PATH, else the one the npm package ships.' },
   ffprobe_path: { type: 'string', default: undefined, description: 'ffprobe binary. Default: ffprobe on PATH, else the one the npm package ships.' },
+  upload_url_ttl_seconds: { type: 'integer', default: 86400, minimum: 60, maximum: 2592000, description: 'Lifetime of the URLs that POST /v3/uploads answers.' },
+  media_allow_hosts: { type: 'string', default: undefined, description: 'Comma-separated host names whose media URLs may resolve to private addresses (an internal asset server). Default: none.' },
+  media_allow_ranges: { type: 'string', default: undefined, description: 'Comma-separated address ranges (CIDR) media URLs may point into, e.g. 10.1.0.0/16. Default: none; loopback, private, link-local and the like are refused.' },
+  media_timeout_seconds: { type: 'integer', default: 120, minimum: 1, maximum: 3600, description: 'Longest time one input media download may take, redirects included.' },
+  routes: { type: 'string', default: undefined, description: 'Engines of each model, in order of preference: wan2.7-t2v=dashscope,novita;wan2.7-i2v=novita (* for every model). Default: every model on preview.' },
+  dashscope_api_key: { type: 'string', default: undefined, description: 'API key of Alibaba Cloud Model Studio; enables the dashscope engine.' },
+  dashscope_base_url: { type: 'string', default: 'https://dashscope-intl.aliyuncs.com', description: 'Model Studio region: https://dashscope-intl.aliyuncs.com (Singapore), https://dashscope-us.aliyuncs.com (Virginia), https://dashscope.aliyuncs.com (Beijing).' },
+  novita_api_key: { type: 'string', default: undefined, description: 'API key of a provider serving this same API; enables the novita engine.' },
+  novita_base_url: { type: 'string', default: 'https://api.novita.ai', description: 'Base URL of that provider.' },
+  upstream_capacity: { type: 'integer', default: 1000, minimum: 1, maximum: 100000, description: 'Tasks this process follows at once on each upstream engine.' },
 } satisfies Record<string, KeyDefinition>;
 
 export type ConfigKey = keyof typeof configKeys;
@@ -133,6 +143,11 @@ function parseValue(key: ConfigKey, raw: unknown, origin: string): string | numb
       return raw;
     }
   }
+}
+
+/** A comma-separated key as its items, blanks dropped. */
+export function listOf(value: string | undefined): string[] {
+  return (value ?? '').split(',').map((item) => item.trim()).filter((item) => item !== '');
 }
 
 /** The URL clients use to reach this server, without a trailing slash. */

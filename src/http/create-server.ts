@@ -10,6 +10,7 @@ import { fileRoutes } from './routes/files.js';
 import { healthRoutes } from './routes/health.js';
 import { submitRoutes } from './routes/submit.js';
 import { taskResultRoute } from './routes/task-result.js';
+import { uploadRoutes } from './routes/uploads.js';
 
 export interface ServerDependencies {
   tasks: TaskService;
@@ -18,6 +19,8 @@ export interface ServerDependencies {
   signer: UrlSigner;
   logger: Logger;
   maxBodyBytes: number;
+  /** Lifetime of the URLs that `POST /v3/uploads` answers. */
+  uploadUrlTtlSeconds: number;
   isReady: () => Promise<{ ready: boolean; checks: Record<string, string> }>;
   clock?: () => number;
 }
@@ -37,6 +40,12 @@ export function createServer(dependencies: ServerDependencies): FastifyInstance 
   submitRoutes(app, dependencies.tasks, dependencies.auth);
   taskResultRoute(app, dependencies.tasks, dependencies.auth);
   fileRoutes(app, dependencies.blobs, dependencies.signer, dependencies.clock ?? Date.now);
+  uploadRoutes(app, {
+    auth: dependencies.auth,
+    blobs: dependencies.blobs,
+    urlTtlSeconds: dependencies.uploadUrlTtlSeconds,
+    clock: dependencies.clock ?? Date.now,
+  });
   healthRoutes(app, dependencies.isReady);
   const openApi = JSON.stringify(buildOpenApiDocument({}));
   app.get('/openapi.json', async (_request, reply) => reply.type('application/json').send(openApi));

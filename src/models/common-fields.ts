@@ -1,5 +1,6 @@
 import { Type, type SchemaOptions, type TProperties, type TUnsafe } from '@sinclair/typebox';
-import type { MediaKind, MediaReference } from './model.js';
+import type { MediaLimits } from './media-limits.js';
+import type { MediaReference } from './model.js';
 import { sizeOptions, type Tier } from './output-size.js';
 
 /**
@@ -107,10 +108,10 @@ export function requestBodySchema<Properties extends TProperties>(properties: Pr
  */
 export function mediaReferencesOf<Request extends object>(
   request: Request,
-  fields: readonly (readonly [field: keyof Request & string, kind: MediaKind])[],
+  fields: readonly (readonly [field: keyof Request & string, limits: MediaLimits])[],
 ): MediaReference[] {
-  return fields.flatMap(([field, kind]) => {
+  return fields.flatMap(([field, limits]) => {
     const url = request[field];
-    return typeof url === 'string' ? [{ field, url, kind }] : [];
+    return typeof url === 'string' ? [{ field, url, kind: limits.kind, limits }] : [];
   });
 }

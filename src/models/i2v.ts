@@ -12,11 +12,17 @@ import {
   seedField,
   watermarkField,
 } from './common-fields.js';
+import { audioLimits, imageLimits, videoLimits } from './media-limits.js';
 import type { ModelDefinition } from './model.js';
 
 const imageFormats =
   'Supported formats: JPEG, JPG, PNG (no transparency), BMP, WEBP. ' +
   'Resolution: width and height in [240, 8000] pixels, aspect ratio 1:8~8:1, max 20MB.';
+
+/** The limits of the fields as the page states them, enforced on the fetched files. */
+const frameLimits = imageLimits({ maxMegabytes: 20, maxAspectRatio: 8, opaqueOnly: true });
+const firstClipLimits = videoLimits({ minSeconds: 2, maxSeconds: 10, maxAspectRatio: 8 });
+const drivingAudioLimits = audioLimits({ formats: ['wav', 'mp3'], minSeconds: 2, maxSeconds: 30 });
 
 /**
  * The page marks `image_url` required, yet calls it mutually exclusive with `first_clip_url`:
@@ -111,9 +117,9 @@ export const i2v: ModelDefinition<I2vRequest> = {
   },
   mediaReferences: (request) =>
     mediaReferencesOf(request, [
-      ['image_url', 'image'],
-      ['last_frame_url', 'image'],
-      ['first_clip_url', 'video'],
-      ['driving_audio_url', 'audio'],
+      ['image_url', frameLimits],
+      ['last_frame_url', frameLimits],
+      ['first_clip_url', firstClipLimits],
+      ['driving_audio_url', drivingAudioLimits],
     ]),
 };

@@ -1,4 +1,5 @@
 import type { TObject } from '@sinclair/typebox';
+import type { MediaLimits } from './media-limits.js';
 
 /**
  * What every Wan 2.7 model declares about itself. Each model lives in one file of this folder;
@@ -15,6 +16,8 @@ export interface MediaReference {
   field: string;
   url: string;
   kind: MediaKind;
+  /** What the page allows for this field; the media checker enforces it before any engine starts. */
+  limits: MediaLimits;
 }
 
 export interface ModelDefinition<Request extends object = Record<string, unknown>> {

@@ -11,6 +11,7 @@ import {
   stringEnum,
   watermarkField,
 } from './common-fields.js';
+import { audioLimits, imageLimits, videoLimits } from './media-limits.js';
 import type { MediaReference, ModelDefinition } from './model.js';
 
 const mediaTypes = ['reference_image', 'reference_video', 'first_frame'] as const;
@@ -96,12 +97,23 @@ function checkMediaCounts(request: R2vRequest): void {
   }
 }
 
+/**
+ * The `media` description: images JPEG, JPG, PNG, BMP, WEBP, [240, 8000] px, at most 10 MB (no
+ * aspect-ratio or transparency rule on this page); videos MP4, MOV, 1–30 s, at most 100 MB;
+ * voices MP3, WAV, FLAC, 3–30 s (and the 15 MB of every audio field).
+ */
+const referenceImageLimits = imageLimits({ maxMegabytes: 10, opaqueOnly: false });
+const referenceVideoLimits = videoLimits({ minSeconds: 1, maxSeconds: 30 });
+const voiceLimits = audioLimits({ formats: ['mp3', 'wav', 'flac'], minSeconds: 3, maxSeconds: 30 });
+
 function mediaReferences(request: R2vRequest): MediaReference[] {
   return request.media.flatMap((item, index): MediaReference[] => [
-    { field: `media[${index}].url`, url: item.url, kind: item.type === 'reference_video' ? 'video' : 'image' },
+    item.type === 'reference_video'
+      ? { field: `media[${index}].url`, url: item.url, kind: 'video', limits: referenceVideoLimits }
+      : { field: `media[${index}].url`, url: item.url, kind: 'image', limits: referenceImageLimits },
     ...(item.reference_voice === undefined
       ? []
-      : [{ field: `media[${index}].reference_voice`, url: item.reference_voice, kind: 'audio' as const }]),
+      : [{ field: `media[${index}].reference_voice`, url: item.reference_voice, kind: 'audio' as const, limits: voiceLimits }]),
   ]);
 }
 

@@ -11,7 +11,11 @@ import {
   sizeField,
   watermarkField,
 } from './common-fields.js';
+import { audioLimits } from './media-limits.js';
 import type { ModelDefinition } from './model.js';
+
+/** `audio_url`: "Formats: wav, mp3. Duration: 3~30s. Max size: 15MB." */
+const drivingAudioLimits = audioLimits({ formats: ['wav', 'mp3'], minSeconds: 3, maxSeconds: 30 });
 
 /** The page says the part of the prompt beyond this "is automatically truncated", not refused. */
 const promptKeptLength = 1500;
@@ -58,5 +62,5 @@ export const t2v: ModelDefinition<T2vRequest> = {
   title: 'Wan 2.7 Text-to-Video',
   schema: t2vSchema,
   normalize: (request) => ({ ...request, prompt: truncateToCodePoints(request.prompt, promptKeptLength) }),
-  mediaReferences: (request) => mediaReferencesOf(request, [['audio_url', 'audio']]),
+  mediaReferences: (request) => mediaReferencesOf(request, [['audio_url', drivingAudioLimits]]),
 };

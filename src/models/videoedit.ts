@@ -13,8 +13,13 @@ import {
   stringEnum,
   watermarkField,
 } from './common-fields.js';
+import { imageLimits, videoLimits } from './media-limits.js';
 import type { ModelDefinition } from './model.js';
 import { ratioOptions } from './output-size.js';
+
+/** The limits of the fields as the page states them, enforced on the fetched files. */
+const inputVideoLimits = videoLimits({ minSeconds: 2, maxSeconds: 10, maxAspectRatio: 8 });
+const referenceImageLimits = imageLimits({ maxMegabytes: 20, maxAspectRatio: 8, opaqueOnly: true });
 
 const referenceImageFormats =
   'Supported formats: JPEG, JPG, PNG (no transparency), BMP, WEBP. Resolution: [240, 8000] pixels, ' +
@@ -116,9 +121,9 @@ export const videoedit: ModelDefinition<VideoeditRequest> = {
   },
   mediaReferences: (request) =>
     mediaReferencesOf(request, [
-      ['video_url', 'video'],
-      ['reference_image_url', 'image'],
-      ['reference_image_url_2', 'image'],
-      ['reference_image_url_3', 'image'],
+      ['video_url', inputVideoLimits],
+      ['reference_image_url', referenceImageLimits],
+      ['reference_image_url_2', referenceImageLimits],
+      ['reference_image_url_3', referenceImageLimits],
     ]),
 };

@@ -13,6 +13,17 @@ import type { MediaKind, ModelId, ModelRequest } from '../models/model.js';
  */
 export interface Engine {
   readonly name: string;
+  /**
+   * How many tasks this process may hand to the engine at once. A local renderer is bound by
+   * CPU; a cloud engine only waits on the network and can follow thousands.
+   */
+  readonly capacity: number;
+  /**
+   * Whether the work goes on without this process: true for a cloud, where another process can
+   * resume the saved operation, so a task handed back at shutdown is left running there (and
+   * billed once). False for a local render, which dies with the process and is cancelled.
+   */
+  readonly survivesRestart: boolean;
   start(job: EngineJob): Promise<EngineOperation>;
   status(operation: EngineOperation, job: EngineJob): Promise<EngineStatus>;
   /**
@@ -25,6 +36,24 @@ export interface Engine {
   cancel(operation: EngineOperation): Promise<void>;
   /** Releases what the engine holds (processes, connections) when the server stops. */
   close?(): Promise<void>;
+}
+
+/**
+ * Thrown by `start` when the engine did not accept the task: it could not be reached, timed
+ * out, answered 5xx or 429, or said it has no capacity. Nothing was created there, so the worker
+ * may offer the task to the next engine of the model's route. Any other error from `start` ends
+ * the task, because the engine may have accepted (and billed) it.
+ */
+export class EngineUnavailable extends Error {
+  override name = 'EngineUnavailable';
+  constructor(
+    readonly engine: string,
+    message: string,
+    /** How long the engine asked callers to wait (Retry-After), when it said. */
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+  }
 }
 
 /** Input media downloaded for the engine, keyed in EngineJob.media by JSON path. */

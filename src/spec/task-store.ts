@@ -63,9 +63,16 @@ export interface TaskStore {
   get(id: string): Promise<TaskRecord | undefined>;
   /** What a client may see, read on every poll. */
   getSnapshot(id: string): Promise<TaskSnapshot | undefined>;
-  /** Takes the oldest task that is queued or whose lease expired, for `leaseMs`. */
-  leaseNext(owner: string, now: number, leaseMs: number): Promise<TaskRecord | undefined>;
-  renewLease(id: string, owner: string, expiresAt: number): Promise<boolean>;
+  /**
+   * Takes the oldest task of one of `models` that is queued or whose lease expired, for
+   * `leaseMs`. A worker names only the models whose engines have room.
+   */
+  leaseNext(owner: string, now: number, leaseMs: number, models: readonly ModelId[]): Promise<TaskRecord | undefined>;
+  /**
+   * Extends every lease `owner` holds to `expiresAt`, in one write however many tasks it
+   * follows; answers the ids renewed. A task missing from the answer is no longer this owner's.
+   */
+  renewLeases(owner: string, expiresAt: number): Promise<string[]>;
   /** Saves what the engine answered to `start`; the first call also records when execution began. */
   saveOperation(id: string, owner: string, engine: string, operation: EngineOperation, startedAt: number): Promise<boolean>;
   saveProgress(id: string, owner: string, progressPercent: number, etaSeconds: number): Promise<boolean>;

@@ -6,12 +6,13 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { ApiError, errors } from '../spec/api-error.js';
 import type { BlobStore } from '../spec/blob-store.js';
-import type { Engine, EngineJob, EngineOperation, EngineStatus } from '../spec/engine.js';
+import { type Engine, type EngineJob, type EngineOperation, type EngineStatus, EngineUnavailable } from '../spec/engine.js';
 import type { TaskRecord, TaskStore } from '../spec/task-store.js';
 import { resultVideoKey } from '../blobs/blob-key.js';
 import type { EngineRegistry } from '../engines/engine-registry.js';
 import type { MediaFetcher } from '../media/media-fetcher.js';
-import { modelById } from '../models/registry.js';
+import type { ModelId } from '../models/model.js';
+import { modelById, models } from '../models/registry.js';
 
 export interface WorkerOptions {
   store: TaskStore;
@@ -21,15 +22,33 @@ export interface WorkerOptions {
   logger: Logger;
   /** Scratch space; each attempt gets its own directory below it, removed when it ends. */
   workRoot: string;
-  concurrency: number;
+  /** False for a process that only serves the API: it takes no tasks. Each engine's capacity bounds the rest. */
+  runTasks?: boolean;
   leaseMs: number;
   maxAttempts: number;
   queuePollMs: number;
+  /**
+   * Waits between rounds of offering a task to its route when every engine refused it
+   * (capacity, outage); after the last, the task fails with CREATE_TASK_FAILED.
+   */
+  startRetryDelaysMs?: readonly number[];
   clock?: () => number;
 }
 
 /** Why a running task stopped before it ended: the process is shutting down, or another worker took it. */
 class LeaseEnded extends Error {}
+
+interface RunningTask {
+  done: Promise<void>;
+  /** Aborted when the lease ends (shutdown, or lost to another worker). */
+  lease: AbortController;
+  /** The engine whose capacity the task takes. */
+  engine: string;
+  /** Set once the task's end is being written: a late lease check must not hand it back. */
+  finishing: boolean;
+}
+
+const defaultStartRetryDelaysMs = [2_000, 10_000];
 
 /**
  * Takes tasks from the store and carries each through media fetching, its engine, and the
@@ -39,28 +58,34 @@ class LeaseEnded extends Error {}
  */
 export class Worker {
   readonly owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
-  private readonly running = new Map<string, { done: Promise<void>; abort: AbortController }>();
+  private readonly running = new Map<string, RunningTask>();
   private readonly clock: () => number;
+  private readonly runTasks: boolean;
   private pollTimer: NodeJS.Timeout | undefined;
+  private renewalTimer: NodeJS.Timeout | undefined;
   private filling = false;
   private fillAgain = false;
   private stopping = false;
 
   constructor(private readonly options: WorkerOptions) {
     this.clock = options.clock ?? Date.now;
+    this.runTasks = options.runTasks ?? true;
   }
 
   async start(): Promise<void> {
     await mkdir(this.options.workRoot, { recursive: true });
-    if (this.options.concurrency === 0) return;
+    if (!this.runTasks) return;
     this.pollTimer = setInterval(() => this.notify(), this.options.queuePollMs);
     this.pollTimer.unref();
+    // One timer renews every lease this worker holds, however many tasks it follows.
+    this.renewalTimer = setInterval(() => void this.renewLeases(), Math.max(500, Math.floor(this.options.leaseMs / 3)));
+    this.renewalTimer.unref();
     this.notify();
   }
 
-  /** A task may be waiting: take as many as there are free slots. */
+  /** A task may be waiting: take as many as the engines have room for. */
   notify(): void {
-    if (this.stopping || this.options.concurrency === 0) return;
+    if (this.stopping || !this.runTasks) return;
     if (this.filling) {
       this.fillAgain = true;
       return;
@@ -80,22 +105,58 @@ export class Worker {
   }
 
   private async fill(): Promise<void> {
-    while (!this.stopping && this.running.size < this.options.concurrency) {
+    while (!this.stopping) {
+      const eligible = this.modelsWithRoom();
+      if (eligible.length === 0) return;
       let task: TaskRecord | undefined;
       try {
-        task = await this.options.store.leaseNext(this.owner, this.clock(), this.options.leaseMs);
+        task = await this.options.store.leaseNext(this.owner, this.clock(), this.options.leaseMs, eligible);
       } catch (error) {
         this.options.logger.error({ err: error }, 'cannot lease a task');
         return;
       }
       if (!task) return;
-      const abort = new AbortController();
       const leased = task;
-      const done = this.carryOut(leased, abort.signal).finally(() => {
+      const entry: RunningTask = {
+        done: Promise.resolve(),
+        lease: new AbortController(),
+        engine: this.options.engines.enginesFor(leased.model)[0].name,
+        finishing: false,
+      };
+      this.running.set(leased.id, entry);
+      entry.done = this.carryOut(leased, entry).finally(() => {
         this.running.delete(leased.id);
         this.notify();
       });
-      this.running.set(task.id, { done, abort });
+    }
+  }
+
+  /** Models whose first engine can take one more task in this process. */
+  private modelsWithRoom(): ModelId[] {
+    const inUse = new Map<string, number>();
+    for (const entry of this.running.values()) inUse.set(entry.engine, (inUse.get(entry.engine) ?? 0) + 1);
+    return models
+      .filter((model) => {
+        const [engine] = this.options.engines.enginesFor(model.id);
+        return (inUse.get(engine.name) ?? 0) < engine.capacity;
+      })
+      .map((model) => model.id);
+  }
+
+  /** Renews every lease at once; a task whose lease was not renewed is stopped and left to its new owner. */
+  private async renewLeases(): Promise<void> {
+    const held = [...this.running.entries()].filter(([, entry]) => !entry.finishing);
+    if (held.length === 0) return;
+    let renewed: Set<string>;
+    try {
+      renewed = new Set(await this.options.store.renewLeases(this.owner, this.clock() + this.options.leaseMs));
+    } catch (error) {
+      // The store may be back before the leases run out; the next round tries again.
+      this.options.logger.warn({ err: error }, 'cannot renew leases');
+      return;
+    }
+    for (const [id, entry] of held) {
+      if (!renewed.has(id) && !entry.finishing) entry.lease.abort(new LeaseEnded('the lease could not be renewed'));
     }
   }
 
@@ -106,81 +167,140 @@ export class Worker {
   async stop(timeoutMs: number): Promise<void> {
     this.stopping = true;
     clearInterval(this.pollTimer);
+    clearInterval(this.renewalTimer);
     const all = () => Promise.all([...this.running.values()].map((entry) => entry.done));
     const timer = new AbortController();
     await Promise.race([all(), sleep(timeoutMs, undefined, { signal: timer.signal }).catch(() => undefined)]);
     timer.abort();
-    for (const entry of this.running.values()) entry.abort.abort(new LeaseEnded('shutting down'));
+    for (const entry of this.running.values()) entry.lease.abort(new LeaseEnded('shutting down'));
     await all();
   }
 
-  private async carryOut(task: TaskRecord, signal: AbortSignal): Promise<void> {
+  private async carryOut(task: TaskRecord, entry: RunningTask): Promise<void> {
     const { store, logger } = this.options;
     const log = logger.child({ task_id: task.id, model: task.model, attempt: task.attempts });
-    const renewal = this.keepLease(task.id, signal);
+    const signal = entry.lease.signal;
     let workDir: string | undefined;
     try {
       if (task.attempts > this.options.maxAttempts) {
         throw errors.taskFailed(`the task was started ${task.attempts - 1} times and its worker stopped each time; giving up`);
       }
       workDir = await mkdtemp(path.join(this.options.workRoot, `${task.id}-`));
+      // Every input is fetched and held against its limits before any engine (and any bill) starts.
       const references = modelById(task.model).mediaReferences(task.request);
-      const media = await this.options.media.fetchAll(references, workDir, renewal.signal);
+      const media = await this.options.media.fetchAll(references, workDir, signal);
       const job: EngineJob = { taskId: task.id, model: task.model, request: task.request, seed: task.seed, media, workDir };
-      const [engine] = this.options.engines.enginesFor(task.model);
-      const status = await this.runEngine(engine, task, job, renewal.signal, log);
+      const { engine, status } = await this.runEngine(task, job, entry, log);
+      entry.finishing = true;
       await this.finish(task, engine, status, log);
     } catch (error) {
-      if (error instanceof LeaseEnded || renewal.signal.reason instanceof LeaseEnded) {
-        const reason = renewal.signal.reason instanceof LeaseEnded ? renewal.signal.reason : error;
+      if (error instanceof LeaseEnded || signal.reason instanceof LeaseEnded) {
+        const reason = signal.reason instanceof LeaseEnded ? signal.reason : error;
         log.info({ why: (reason as Error).message }, 'task handed back');
         await store.release(task.id, this.owner).catch(() => undefined);
         return;
       }
+      entry.finishing = true;
       const apiError = error instanceof ApiError ? error : errors.taskFailed('the task failed on an internal error');
       if (!(error instanceof ApiError)) log.error({ err: error }, 'task failed on an internal error');
       else log.info({ reason: apiError.reason, message: apiError.message }, 'task failed');
       await store.fail(task.id, this.owner, apiError.toBody(), task.extra, this.clock());
     } finally {
-      renewal.stop();
       if (workDir) await rm(workDir, { recursive: true, force: true });
     }
   }
 
-  /** Starts the engine, or resumes the operation a previous attempt saved, and follows it to its end. */
-  private async runEngine(engine: Engine, task: TaskRecord, job: EngineJob, signal: AbortSignal, log: Logger): Promise<EngineStatus> {
+  /**
+   * Resumes the operation an earlier attempt saved, on the engine that accepted it, or starts
+   * the task on its route; then follows it to its end.
+   */
+  private async runEngine(task: TaskRecord, job: EngineJob, entry: RunningTask, log: Logger): Promise<{ engine: Engine; status: EngineStatus }> {
     const { store } = this.options;
-    let operation: EngineOperation | null = task.engine === engine.name ? task.operation : null;
-    let status: EngineStatus = operation ? await engine.status(operation, job) : { state: 'lost' };
+    const signal = entry.lease.signal;
+    let engine: Engine;
+    let operation: EngineOperation | null = null;
+    let status: EngineStatus = { state: 'lost' };
+    if (task.engine && task.operation) {
+      engine = this.savedEngine(task.engine);
+      entry.engine = engine.name;
+      operation = task.operation;
+      status = await engine.status(operation, job);
+    }
     let lastProgress = -1;
     for (;;) {
       if (status.state === 'lost') {
         const startedAt = this.clock();
-        operation = await engine.start(job);
+        ({ engine, operation } = await this.startOnRoute(task, job, signal, log));
+        entry.engine = engine.name;
         log.info({ engine: engine.name, dispatch_ms: startedAt - task.createdAt }, 'engine started');
+        // Saved before anything else is asked, so a crash from here on resumes instead of resubmitting.
         if (!(await store.saveOperation(task.id, this.owner, engine.name, operation, startedAt))) {
           await engine.cancel(operation);
           throw new LeaseEnded('the lease was lost');
         }
         status = await engine.status(operation, job);
       }
-      if (status.state !== 'running') return status;
-      if (signal.aborted) {
-        await engine.cancel(operation!);
-        throw signal.reason;
-      }
+      if (status.state !== 'running') return { engine: engine!, status };
+      await this.stopIfAborted(engine!, operation!, signal);
       if (status.progressPercent !== lastProgress) {
         lastProgress = status.progressPercent;
         await store.saveProgress(task.id, this.owner, status.progressPercent, status.etaSeconds);
       }
       const waitMs = status.nextCheckMs ?? 1000;
-      await (engine.changed ? engine.changed(operation!, waitMs) : sleep(waitMs));
-      if (signal.aborted) {
-        await engine.cancel(operation!);
-        throw signal.reason;
-      }
-      status = await engine.status(operation!, job);
+      await untilAborted(engine!.changed ? engine!.changed(operation!, waitMs) : sleep(waitMs), signal);
+      await this.stopIfAborted(engine!, operation!, signal);
+      status = await engine!.status(operation!, job);
     }
+  }
+
+  /** The engine an earlier attempt started the task on; never another, which would bill twice. */
+  private savedEngine(name: string): Engine {
+    try {
+      return this.options.engines.get(name);
+    } catch {
+      throw errors.taskFailed(
+        `the task was accepted by engine "${name}", which is no longer configured; it is not sent elsewhere, which could bill it twice`,
+      );
+    }
+  }
+
+  /**
+   * Offers the task to each engine of its route in order until one accepts. An engine that did
+   * not accept (EngineUnavailable) created nothing, so the next may be asked; any other error
+   * ends the task. When all refuse, the route is tried again after a wait, a few times.
+   */
+  private async startOnRoute(task: TaskRecord, job: EngineJob, signal: AbortSignal, log: Logger): Promise<{ engine: Engine; operation: EngineOperation }> {
+    const refusals: string[] = [];
+    const delays = this.options.startRetryDelaysMs ?? defaultStartRetryDelaysMs;
+    for (let round = 0; ; round++) {
+      let retryAfterMs = 0;
+      for (const engine of this.options.engines.enginesFor(task.model)) {
+        try {
+          return { engine, operation: await engine.start(job) };
+        } catch (error) {
+          if (!(error instanceof EngineUnavailable)) throw error;
+          refusals.push(`${engine.name}: ${error.message}`);
+          retryAfterMs = Math.max(retryAfterMs, error.retryAfterMs ?? 0);
+          log.warn({ engine: engine.name, why: error.message }, 'engine did not accept the task');
+        }
+      }
+      if (round >= delays.length) {
+        throw errors.createTaskFailed(`no engine accepted the task: ${refusals.join('; ')}`);
+      }
+      await sleep(Math.max(delays[round], retryAfterMs), undefined, { signal }).catch(() => {
+        throw signal.reason;
+      });
+    }
+  }
+
+  /**
+   * On a lease that ended: a local render dies with us, so it is cancelled; a cloud operation is
+   * left running, for whichever process resumes the task.
+   */
+  private async stopIfAborted(engine: Engine, operation: EngineOperation, signal: AbortSignal): Promise<void> {
+    if (!signal.aborted) return;
+    if (!engine.survivesRestart) await engine.cancel(operation);
+    throw signal.reason;
   }
 
   private async finish(task: TaskRecord, engine: Engine, status: EngineStatus, log: Logger): Promise<void> {
@@ -201,25 +321,23 @@ export class Worker {
     const completed = await store.succeed(task.id, this.owner, results, { ...extra, ...status.extra }, this.clock());
     log.info({ completed, duration_ms: this.clock() - task.createdAt }, completed ? 'task succeeded' : 'task result discarded: lease lost');
   }
+}
 
-  /** Renews the lease at a third of its length; the signal aborts when it cannot be renewed. */
-  private keepLease(taskId: string, outer: AbortSignal): { signal: AbortSignal; stop: () => void } {
-    const controller = new AbortController();
-    const onOuterAbort = () => controller.abort(outer.reason);
-    outer.addEventListener('abort', onOuterAbort, { once: true });
-    const timer = setInterval(async () => {
-      const renewed = await this.options.store
-        .renewLease(taskId, this.owner, this.clock() + this.options.leaseMs)
-        .catch(() => false);
-      if (!renewed) controller.abort(new LeaseEnded('the lease could not be renewed'));
-    }, Math.max(500, Math.floor(this.options.leaseMs / 3)));
-    timer.unref();
-    return {
-      signal: controller.signal,
-      stop: () => {
-        clearInterval(timer);
-        outer.removeEventListener('abort', onOuterAbort);
+/** Resolves with `promise`, or as soon as `signal` aborts (the caller then checks the signal). */
+function untilAborted(promise: Promise<unknown>, signal: AbortSignal): Promise<unknown> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const onAbort = () => resolve(undefined);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
       },
-    };
-  }
+      (error) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(Promise.reject(error));
+      },
+    );
+  });
 }

@@ -137,8 +137,16 @@ describe('exit codes', { concurrency: 6 }, () => {
     assert.match(wrongKey.stderr, /\(403 INVALID_API_KEY\)/);
   });
 
+  test('a local file is uploaded to the server and used: the task succeeds', async () => {
+    const file = path.join(outDir, 'i2v-local.mp4');
+    const run = await runWan(['i2v', '--image-url', path.join(mediaDir, 'square.png'), '--resolution', '720P', '--duration', '2', '--wait', '-o', file, ...fast], env);
+    assert.equal(run.code, 0, explain(run));
+    assert.deepEqual([(await probe(file)).video?.width, (await probe(file)).video?.height], [960, 960]);
+  });
+
   test('1: a local file given to a server without uploads: a clear message', async () => {
-    const run = await runWan(['i2v', '--image-url', path.join(mediaDir, 'square.png'), '--duration', '2'], env);
+    const stub = await startStubServer();
+    const run = await runWan(['i2v', '--image-url', path.join(mediaDir, 'square.png'), '--duration', '2'], { WAN_API_URL: stub.url, WAN_API_KEY: 'k' });
     assert.equal(run.code, 1, explain(run));
     assert.match(run.stderr, /this server does not accept uploads \(404\): pass a URL/);
   });

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { resolveFfmpeg } from '../../src/media/ffmpeg-binaries.js';
 import { probeMedia } from '../../src/media/probe.js';
 import { TestApiClient } from '../support/api-client.js';
+import { allowLoopbackMedia } from '../support/e2e-environment.js';
 import { serveDirectory } from '../support/file-server.js';
 import { makeAudio, makeImage, makeVideo } from '../support/media-fixtures.js';
 import { runCli, startServerProcess } from '../support/server-process.js';
@@ -24,7 +25,7 @@ await makeVideo(toolchain, path.join(mediaDir, 'clip.mp4'), { width: 480, height
 await makeAudio(toolchain, path.join(mediaDir, 'voice.wav'), { seconds: 4 });
 const media = await serveDirectory(mediaDir);
 const { stdout: createdKey } = await runCli(['keys', 'create', '--name', 'e2e', '--data-dir', dataDir]);
-const server = await startServerProcess(dataDir);
+const server = await startServerProcess(dataDir, allowLoopbackMedia);
 const client = new TestApiClient(server.url, createdKey.trim());
 
 test('wan keys create prints only the key', () => {

@@ -93,9 +93,10 @@ test('errors of the real server: invalid request, unknown task, bad key, failed 
   await assert.rejects(nowhere.getResult('x'), (error: WanApiError) => error.kind === 'network' && !error.mayHaveReachedServer);
 });
 
-test('upload against this server (no upload endpoint yet) is a 404 WanApiError', async () => {
-  await assert.rejects(
-    client.uploadFile(path.join(mediaDir, 'square.png')),
-    (error: WanApiError) => error.kind === 'http' && error.status === 404 && error.reason === 'API_NOT_FOUND',
-  );
+test('uploadFile answers a URL of this server that a request can use', async () => {
+  const imageUrl = await client.uploadFile(path.join(mediaDir, 'square.png'));
+  assert.ok(imageUrl.startsWith(`${server.url}/v3/files/uploads/`), imageUrl);
+  const result = await client.run('wan2.7-i2v', { image_url: imageUrl, resolution: '720P', duration: 2 });
+  assert.equal(result.task.status, 'TASK_STATUS_SUCCEED');
+  assert.equal(result.videos.length, 1);
 });

@@ -5,6 +5,9 @@ import { makeAudio, makeImage, makeVideo } from './media-fixtures.js';
 import { runCli, startServerProcess } from './server-process.js';
 import { tempDir } from './temp-dir.js';
 
+/** The fixture media are served from loopback, which the default address policy refuses. */
+export const allowLoopbackMedia = ['--media-allow-ranges', '127.0.0.1/32'];
+
 /**
  * What an end-to-end test file needs: the real `wan serve` process with a key made by
  * `wan keys create`, and input media (a square PNG, a 3 s clip with sound, a 3 s voice) served
@@ -21,6 +24,6 @@ export async function startE2eEnvironment(serverArgs: string[] = []) {
   ]);
   const media = await serveDirectory(mediaDir);
   const createdKey = (await runCli(['keys', 'create', '--data-dir', dataDir])).stdout;
-  const server = await startServerProcess(dataDir, serverArgs);
+  const server = await startServerProcess(dataDir, [...allowLoopbackMedia, ...serverArgs]);
   return { toolchain, dataDir, mediaDir, media, createdKey, key: createdKey.trim(), server, outDir: tempDir() };
 }

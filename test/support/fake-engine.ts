@@ -9,6 +9,13 @@ export interface FakeEngineOptions {
   renderMs?: number;
   /** Makes every job fail with this error. */
   failWith?: ApiError;
+  capacity?: number;
+  /** Another name, for routes of several fake engines. */
+  name?: string;
+  /** Thrown by `start`: EngineUnavailable to have the task offered to the next engine. */
+  refuseWith?: Error;
+  /** Behave like a cloud: a handed-back task is left running, for another process to resume. */
+  survivesRestart?: boolean;
 }
 
 /**
@@ -16,21 +23,29 @@ export interface FakeEngineOptions {
  * start so tests can count them and measure dispatch latency.
  */
 export class FakeEngine implements Engine {
-  readonly name = 'fake';
+  readonly name: string;
+  readonly capacity: number;
+  readonly survivesRestart: boolean;
   readonly starts: { taskId: string; at: number }[] = [];
   readonly cancelled: string[] = [];
   private readonly renders = new Map<string, { finishesAt: number; job: EngineJob }>();
 
-  constructor(private readonly options: FakeEngineOptions = {}) {}
+  constructor(private readonly options: FakeEngineOptions = {}) {
+    this.name = options.name ?? 'fake';
+    this.capacity = options.capacity ?? 256;
+    this.survivesRestart = options.survivesRestart ?? false;
+  }
 
   async start(job: EngineJob): Promise<EngineOperation> {
     this.starts.push({ taskId: job.taskId, at: Date.now() });
+    if (this.options.refuseWith) throw this.options.refuseWith;
     const id = `${job.taskId}:${this.starts.length}`;
     this.renders.set(id, { finishesAt: Date.now() + (this.options.renderMs ?? 0), job });
     return { render: id };
   }
 
-  async status(operation: EngineOperation): Promise<EngineStatus> {
+  /** The file goes to the asking job's workDir: after a hand-back, that of the attempt that resumed. */
+  async status(operation: EngineOperation, job: EngineJob): Promise<EngineStatus> {
     const render = this.renders.get(operation.render as string);
     if (!render) return { state: 'lost' };
     if (this.options.failWith) return { state: 'failed', error: this.options.failWith };
@@ -39,9 +54,9 @@ export class FakeEngine implements Engine {
       const total = this.options.renderMs ?? 1;
       return { state: 'running', progressPercent: Math.floor((100 * (total - left)) / total), etaSeconds: Math.ceil(left / 1000), nextCheckMs: 20 };
     }
-    const file = path.join(render.job.workDir, 'out.mp4');
-    await writeFile(file, `video of ${render.job.taskId} seed ${render.job.seed}`);
-    return { state: 'succeeded', videos: [{ path: file, type: 'mp4' }], extra: { engine: 'fake' } };
+    const file = path.join(job.workDir, 'out.mp4');
+    await writeFile(file, `video of ${job.taskId} seed ${job.seed}`);
+    return { state: 'succeeded', videos: [{ path: file, type: 'mp4' }], extra: { engine: this.name } };
   }
 
   async changed(operation: EngineOperation, timeoutMs: number): Promise<void> {

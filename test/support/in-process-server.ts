@@ -11,10 +11,10 @@ import { tempDir } from './temp-dir.js';
 export async function startInProcessServer(
   engines: Engine[],
   flags: Partial<Record<ConfigKey, string>> = {},
-): Promise<{ server: RunningServer; client: TestApiClient; newClient: () => Promise<TestApiClient> }> {
+): Promise<{ server: RunningServer; client: TestApiClient; newClient: () => Promise<TestApiClient>; dataDir: string }> {
   const config = loadConfig({ flags: { data_dir: tempDir(), port: '0', log_level: 'silent', ...flags } });
   const server = await startServer(config, pino({ level: 'silent' }), { engines });
   after(() => server.close());
   const newClient = async () => new TestApiClient(server.url, (await createApiKey(server.store, 'test', Date.now())).key);
-  return { server, client: new TestApiClient(server.url, server.firstApiKey!), newClient };
+  return { server, client: new TestApiClient(server.url, server.firstApiKey!), newClient, dataDir: config.data_dir };
 }

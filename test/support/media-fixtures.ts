@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { rm } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { crc32 } from 'node:zlib';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { resolveFfmpeg, type FfmpegToolchain } from '../../src/media/ffmpeg-binaries.js';
@@ -202,4 +203,50 @@ export function toneFrequency(samples: Int16Array, fromSeconds: number, toSecond
     if ((part[index - 1] < 0 && part[index] >= 0) || (part[index - 1] >= 0 && part[index] < 0)) crossings++;
   }
   return crossings / 2 / (part.length / 8000);
+}
+
+/** A PNG whose pixels are half transparent (RGBA), for the "no transparency" rule. */
+export async function makeTransparentPng(toolchain: FfmpegToolchain, file: string, image: { width: number; height: number }): Promise<string> {
+  await runFfmpeg(toolchain.ffmpegPath, [
+    '-y',
+    ...['-f', 'lavfi', '-i', `color=c=red@0.5:s=${image.width}x${image.height},format=rgba`],
+    ...['-frames:v', '1', '-pix_fmt', 'rgba', file],
+  ]);
+  return file;
+}
+
+/**
+ * Grows a PNG or an MP4/MOV to exactly `bytes`, staying a valid file of its format: a private
+ * ancillary chunk before IEND for PNG, a `free` box at the end for MP4. Lets a test sit exactly
+ * on a size limit, or one byte past it, without making a picture that large.
+ */
+export async function padToSize(file: string, bytes: number): Promise<string> {
+  const data = await readFile(file);
+  const missing = bytes - data.length;
+  const isPng = data.subarray(1, 4).toString('latin1') === 'PNG';
+  const overhead = isPng ? 12 : 8;
+  if (missing < overhead) throw new Error(`${file} is ${data.length} bytes: cannot pad it to ${bytes}`);
+  let padded: Buffer;
+  if (isPng) {
+    const chunk = Buffer.alloc(missing);
+    chunk.writeUInt32BE(missing - 12, 0);
+    chunk.write('wnPd', 4, 'latin1');
+    chunk.writeUInt32BE(crc32(chunk.subarray(4, missing - 4)), missing - 4);
+    const iend = data.length - 12;
+    padded = Buffer.concat([data.subarray(0, iend), chunk, data.subarray(iend)]);
+  } else {
+    const box = Buffer.alloc(missing);
+    box.writeUInt32BE(missing, 0);
+    box.write('free', 4, 'latin1');
+    padded = Buffer.concat([data, box]);
+  }
+  await writeFile(file, padded);
+  return file;
+}
+
+/** The first `fraction` of a file's bytes, as a download cut off midway leaves it. */
+export async function truncatedCopy(source: string, file: string, fraction: number): Promise<string> {
+  const data = await readFile(source);
+  await writeFile(file, data.subarray(0, Math.floor(data.length * fraction)));
+  return file;
 }

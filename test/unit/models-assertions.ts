@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { ApiError } from '../../src/spec/api-error.js';
-import type { ModelDefinition } from '../../src/models/model.js';
+import type { MediaReference, ModelDefinition } from '../../src/models/model.js';
 import { validateRequest } from '../../src/models/validate-request.js';
 
 /** Shared by the models-*.test.ts files: what a refusal must look like, and how bodies are varied. */
@@ -66,3 +66,8 @@ export const minimalBodies = {
   },
   'wan2.7-videoedit': { video_url: 'https://example.com/input.mp4' },
 } as const;
+
+/** Where each media reference sits and what it is, without its limits (checked on their own). */
+export function placesOf(references: MediaReference[]): Omit<MediaReference, 'limits'>[] {
+  return references.map(({ field, url, kind }) => ({ field, url, kind }));
+}

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { i2v } from '../../src/models/i2v.js';
-import { accepts, refuses } from './models-assertions.js';
+import { accepts, refuses, placesOf } from './models-assertions.js';
 
 const image = 'https://example.com/first.png';
 const clip = 'https://example.com/clip.mp4';
@@ -41,7 +41,7 @@ describe('i2v starting media: exactly one of image_url and first_clip_url', () =
 describe('i2v media references', () => {
   it('lists every URL in body order with its kind', () => {
     const request = accepts(i2v, { driving_audio_url: audio, last_frame_url: lastFrame, image_url: image });
-    assert.deepEqual(i2v.mediaReferences(request), [
+    assert.deepEqual(placesOf(i2v.mediaReferences(request)), [
       { field: 'image_url', url: image, kind: 'image' },
       { field: 'last_frame_url', url: lastFrame, kind: 'image' },
       { field: 'driving_audio_url', url: audio, kind: 'audio' },
@@ -49,7 +49,7 @@ describe('i2v media references', () => {
   });
 
   it('lists a first clip as video', () => {
-    assert.deepEqual(i2v.mediaReferences(accepts(i2v, { first_clip_url: clip })), [
+    assert.deepEqual(placesOf(i2v.mediaReferences(accepts(i2v, { first_clip_url: clip }))), [
       { field: 'first_clip_url', url: clip, kind: 'video' },
     ]);
   });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { r2v } from '../../src/models/r2v.js';
-import { accepts, refuses } from './models-assertions.js';
+import { accepts, refuses, placesOf } from './models-assertions.js';
 
 type MediaType = 'reference_image' | 'reference_video' | 'first_frame';
 
@@ -49,7 +49,7 @@ describe('r2v media references', () => {
         { url: 'https://example.com/c.png', type: 'first_frame', reference_voice: 'https://example.com/c.wav' },
       ],
     };
-    assert.deepEqual(r2v.mediaReferences(accepts(r2v, body)), [
+    assert.deepEqual(placesOf(r2v.mediaReferences(accepts(r2v, body))), [
       { field: 'media[0].url', url: 'https://example.com/a.mp4', kind: 'video' },
       { field: 'media[0].reference_voice', url: 'https://example.com/a.mp3', kind: 'audio' },
       { field: 'media[1].url', url: 'https://example.com/b.png', kind: 'image' },

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { t2v } from '../../src/models/t2v.js';
-import { accepts } from './models-assertions.js';
+import { accepts, placesOf } from './models-assertions.js';
 
 describe('t2v prompt', () => {
   it('keeps a prompt of 1500 characters as it is', () => {
@@ -29,12 +29,12 @@ describe('t2v prompt', () => {
 describe('t2v media references', () => {
   it('lists audio_url as audio', () => {
     const request = accepts(t2v, { prompt: 'x', audio_url: 'https://example.com/beat.mp3' });
-    assert.deepEqual(t2v.mediaReferences(request), [
+    assert.deepEqual(placesOf(t2v.mediaReferences(request)), [
       { field: 'audio_url', url: 'https://example.com/beat.mp3', kind: 'audio' },
     ]);
   });
 
   it('is empty without audio', () => {
-    assert.deepEqual(t2v.mediaReferences(accepts(t2v, { prompt: 'x' })), []);
+    assert.deepEqual(placesOf(t2v.mediaReferences(accepts(t2v, { prompt: 'x' }))), []);
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { videoedit } from '../../src/models/videoedit.js';
-import { accepts, refuses } from './models-assertions.js';
+import { accepts, refuses, placesOf } from './models-assertions.js';
 
 const video = 'https://example.com/input.mp4';
 
@@ -41,7 +41,7 @@ describe('videoedit reference images', () => {
       video_url: video,
       reference_image_url_2: 'https://example.com/b.png',
     };
-    assert.deepEqual(videoedit.mediaReferences(accepts(videoedit, body)), [
+    assert.deepEqual(placesOf(videoedit.mediaReferences(accepts(videoedit, body))), [
       { field: 'video_url', url: video, kind: 'video' },
       { field: 'reference_image_url', url: 'https://example.com/a.png', kind: 'image' },
       { field: 'reference_image_url_2', url: 'https://example.com/b.png', kind: 'image' },

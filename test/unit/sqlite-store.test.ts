@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
+import type { ModelId } from '../../src/models/model.js';
+import { models } from '../../src/models/registry.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { TaskStatus } from '../../src/spec/task-status.js';
 import { tempDir } from '../support/temp-dir.js';
@@ -12,7 +14,7 @@ function newStore(): SqliteStore {
 }
 
 function newTask(id: string, createdAt: number) {
-  return { id, keyId: 'key-1', model: 'wan2.7-t2v' as const, request: { prompt: id }, seed: 7, createdAt };
+  return { id, keyId: 'key-1', model: 'wan2.7-t2v' as ModelId, request: { prompt: id }, seed: 7, createdAt };
 }
 
 test('inserts submitted in one turn are committed together and read back whole', async () => {
@@ -32,27 +34,29 @@ test('a failing batch rejects every insert of it (duplicate id)', async () => {
   await assert.rejects(store.insert(newTask('dup', 2)), /UNIQUE/);
 });
 
+const allModels = models.map((model) => model.id);
+
 test('leasing takes the oldest queued task, once', async () => {
   const store = newStore();
   await store.insert(newTask('young', 20));
   await store.insert(newTask('old', 10));
-  const first = await store.leaseNext('w1', 100, lease);
+  const first = await store.leaseNext('w1', 100, lease, allModels);
   assert.equal(first?.id, 'old');
   assert.equal(first?.status, TaskStatus.Processing);
   assert.equal(first?.attempts, 1);
-  assert.equal((await store.leaseNext('w2', 100, lease))?.id, 'young');
-  assert.equal(await store.leaseNext('w3', 100, lease), undefined);
+  assert.equal((await store.leaseNext('w2', 100, lease, allModels))?.id, 'young');
+  assert.equal(await store.leaseNext('w3', 100, lease, allModels), undefined);
 });
 
 test('an expired lease is taken over, and the old owner can no longer write', async () => {
   const store = newStore();
   await store.insert(newTask('t', 1));
-  await store.leaseNext('dead', 100, lease);
-  assert.equal(await store.leaseNext('w2', 100 + lease - 1, lease), undefined, 'not before expiry');
-  const taken = await store.leaseNext('w2', 100 + lease + 1, lease);
+  await store.leaseNext('dead', 100, lease, allModels);
+  assert.equal(await store.leaseNext('w2', 100 + lease - 1, lease, allModels), undefined, 'not before expiry');
+  const taken = await store.leaseNext('w2', 100 + lease + 1, lease, allModels);
   assert.equal(taken?.id, 't');
   assert.equal(taken?.attempts, 2);
-  assert.equal(await store.renewLease('t', 'dead', 999_999), false);
+  assert.deepEqual(await store.renewLeases('dead', 999_999), []);
   assert.equal(await store.saveProgress('t', 'dead', 50, 3), false);
   assert.equal(await store.succeed('t', 'dead', [], {}, 5), false);
   assert.equal(await store.succeed('t', 'w2', [{ key: 'videos/t/0.mp4', type: 'mp4' }], { engine: 'x' }, 5), true);
@@ -65,18 +69,30 @@ test('an expired lease is taken over, and the old owner can no longer write', as
   assert.equal(done?.leaseOwner, null);
 });
 
-test('renewal keeps a lease from expiring', async () => {
+test('one renewal extends every lease of its owner, and only those', async () => {
   const store = newStore();
-  await store.insert(newTask('t', 1));
-  await store.leaseNext('w1', 100, lease);
-  assert.equal(await store.renewLease('t', 'w1', 100 + 3 * lease), true);
-  assert.equal(await store.leaseNext('w2', 100 + 2 * lease, lease), undefined);
+  for (const id of ['a', 'b', 'c']) await store.insert(newTask(id, id.charCodeAt(0)));
+  await store.leaseNext('w1', 100, lease, allModels);
+  await store.leaseNext('w1', 100, lease, allModels);
+  await store.leaseNext('w2', 100, lease, allModels);
+  assert.deepEqual((await store.renewLeases('w1', 100 + 3 * lease)).sort(), ['a', 'b']);
+  assert.equal((await store.leaseNext('w3', 100 + 2 * lease, lease, allModels))?.id, 'c', "w2's lease ran out");
+  assert.equal(await store.leaseNext('w3', 100 + 2 * lease, lease, allModels), undefined, "w1's were renewed");
+});
+
+test('a worker leases only the models it names: those whose engines have room', async () => {
+  const store = newStore();
+  await store.insert(newTask('t2v', 1));
+  await store.insert({ ...newTask('i2v', 2), model: 'wan2.7-i2v' });
+  assert.equal((await store.leaseNext('w1', 100, lease, ['wan2.7-i2v']))?.id, 'i2v');
+  assert.equal(await store.leaseNext('w1', 100, lease, ['wan2.7-i2v', 'wan2.7-r2v']), undefined);
+  assert.equal((await store.leaseNext('w1', 100, lease, allModels))?.id, 't2v');
 });
 
 test('operation, start time, progress and failure are recorded under the lease', async () => {
   const store = newStore();
   await store.insert(newTask('t', 1));
-  await store.leaseNext('w1', 100, lease);
+  await store.leaseNext('w1', 100, lease, allModels);
   assert.equal(await store.saveOperation('t', 'w1', 'preview', { render: 'r1' }, 150), true);
   assert.equal(await store.saveOperation('t', 'w1', 'preview', { render: 'r2' }, 170), true);
   assert.equal(await store.saveProgress('t', 'w1', 40, 3), true);
@@ -96,10 +112,10 @@ test('operation, start time, progress and failure are recorded under the lease',
 test('a released task goes back to the queue with its operation', async () => {
   const store = newStore();
   await store.insert(newTask('t', 1));
-  await store.leaseNext('w1', 100, lease);
+  await store.leaseNext('w1', 100, lease, allModels);
   await store.saveOperation('t', 'w1', 'preview', { render: 'r1' }, 150);
   assert.equal(await store.release('t', 'w1'), true);
-  const task = await store.leaseNext('w2', 200, lease);
+  const task = await store.leaseNext('w2', 200, lease, allModels);
   assert.equal(task?.id, 't');
   assert.deepEqual(task?.operation, { render: 'r1' });
 });
@@ -125,7 +141,7 @@ test('snapshots follow every change of the row, also one made by another connect
   await store.insert(newTask('t', 1));
   assert.equal((await store.getSnapshot('t'))?.status, TaskStatus.Queued);
   assert.equal((await store.getSnapshot('t'))?.progressPercent, 0, 'read again unchanged');
-  await otherProcess.leaseNext('w', 100, lease);
+  await otherProcess.leaseNext('w', 100, lease, allModels);
   await otherProcess.saveProgress('t', 'w', 40, 9);
   const running = await store.getSnapshot('t');
   assert.equal(running?.status, TaskStatus.Processing);

@@ -9,12 +9,15 @@ import { UrlSigner } from '../../src/blobs/url-signer.js';
 import { EngineRegistry } from '../../src/engines/engine-registry.js';
 import type { MediaFetcher } from '../../src/media/media-fetcher.js';
 import { ApiError } from '../../src/spec/api-error.js';
+import { EngineUnavailable } from '../../src/spec/engine.js';
 import { TaskStatus } from '../../src/spec/task-status.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { Worker, type WorkerOptions } from '../../src/tasks/worker.js';
+import { models } from '../../src/models/registry.js';
 import { FakeEngine } from '../support/fake-engine.js';
 import { tempDir } from '../support/temp-dir.js';
 
+const allModels = models.map((model) => model.id);
 const noMedia: MediaFetcher = { fetchAll: async () => ({}) };
 
 function setUp(engine: FakeEngine, overrides: Partial<WorkerOptions> = {}) {
@@ -28,7 +31,6 @@ function setUp(engine: FakeEngine, overrides: Partial<WorkerOptions> = {}) {
     media: noMedia,
     logger: pino({ level: 'silent' }),
     workRoot: path.join(dir, 'work'),
-    concurrency: 2,
     leaseMs: 2000,
     maxAttempts: 3,
     queuePollMs: 50,
@@ -94,13 +96,14 @@ test('an engine failure fails the task with its reason', async () => {
 test('media that cannot be had fail the task before the engine starts', async () => {
   const engine = new FakeEngine();
   const refused = new ApiError(400, 'MEDIA_DOWNLOAD_FAILED', 'audio_url: cannot download', { field: 'audio_url' });
-  const { store, worker } = setUp(engine, { media: { fetchAll: async () => Promise.reject(refused) } });
+  const { store, worker, options } = setUp(engine, { media: { fetchAll: async () => Promise.reject(refused) } });
   await worker.start();
   await submit(store, 't1');
   const task = await waitFor(() => store.get('t1'), (row) => row?.status === TaskStatus.Failed);
   assert.equal(task?.error?.reason, 'MEDIA_DOWNLOAD_FAILED');
   assert.equal(engine.starts.length, 0);
   await worker.stop(1000);
+  assert.deepEqual(readdirSync(options.workRoot), [], 'the task directory is removed on failure too');
 });
 
 test('a task whose worker died is taken up by another after the lease, and completes once', async () => {
@@ -108,7 +111,7 @@ test('a task whose worker died is taken up by another after the lease, and compl
   const first = setUp(engine, { leaseMs: 600 });
   await submit(first.store, 't1');
   // A worker that leased the task and then died: it never renews nor finishes.
-  await first.store.leaseNext('dead-worker', Date.now(), 600);
+  await first.store.leaseNext('dead-worker', Date.now(), 600, allModels);
   const second = new Worker(first.options);
   await second.start();
   const task = await waitFor(() => first.store.get('t1'), (row) => row?.status === TaskStatus.Succeed);
@@ -122,8 +125,8 @@ test('a task is given up after max_attempts starts whose workers died', async ()
   const engine = new FakeEngine();
   const { store, worker } = setUp(engine, { maxAttempts: 2, leaseMs: 100 });
   await submit(store, 't1');
-  await store.leaseNext('dead-1', Date.now() - 1000, 100);
-  await store.leaseNext('dead-2', Date.now(), 100);
+  await store.leaseNext('dead-1', Date.now() - 1000, 100, allModels);
+  await store.leaseNext('dead-2', Date.now(), 100, allModels);
   await sleep(150);
   await worker.start();
   const task = await waitFor(() => store.get('t1'), (row) => row?.status === TaskStatus.Failed);
@@ -134,7 +137,7 @@ test('a task is given up after max_attempts starts whose workers died', async ()
 
 test('stopping waits for running tasks, then hands the rest back to the queue', async () => {
   const engine = new FakeEngine({ renderMs: 5000 });
-  const { store, worker, options } = setUp(engine, { concurrency: 1 });
+  const { store, worker, options } = setUp(engine);
   await worker.start();
   await submit(store, 't1');
   await waitFor(() => store.get('t1'), (row) => row?.operation !== null);
@@ -146,14 +149,104 @@ test('stopping waits for running tasks, then hands the rest back to the queue', 
   assert.equal(existsSync(options.workRoot) ? readdirSync(options.workRoot).length : 0, 0);
 });
 
-test('concurrency bounds the tasks run at once', async () => {
-  const engine = new FakeEngine({ renderMs: 300 });
-  const { store, worker } = setUp(engine, { concurrency: 2 });
+test("an engine's capacity bounds the tasks run at once", async () => {
+  const engine = new FakeEngine({ renderMs: 300, capacity: 2 });
+  const { store, worker } = setUp(engine);
   await worker.start();
   for (const id of ['a', 'b', 'c', 'd']) await submit(store, id);
   worker.notify();
   await sleep(100);
   assert.equal(worker.busy, 2);
   for (const id of ['a', 'b', 'c', 'd']) await waitFor(() => store.get(id), (row) => row?.status === TaskStatus.Succeed);
+  await worker.stop(1000);
+});
+
+/** Two engines on the t2v route: the first is asked first, the second only when the first did not accept. */
+function routed(first: FakeEngine, second: FakeEngine) {
+  return new EngineRegistry([first, second], first.name, { 'wan2.7-t2v': [first.name, second.name] });
+}
+
+test('an engine that does not accept the task (EngineUnavailable) hands it to the next engine of the route', async () => {
+  const busy = new FakeEngine({ name: 'busy', refuseWith: new EngineUnavailable('busy', 'answered 429 Throttling') });
+  const spare = new FakeEngine({ name: 'spare', renderMs: 20 });
+  const { store, worker } = setUp(busy, { engines: routed(busy, spare) });
+  await worker.start();
+  await submit(store, 't1');
+  const task = await waitFor(() => store.get('t1'), (row) => row?.status === TaskStatus.Succeed);
+  assert.equal(busy.starts.length, 1);
+  assert.equal(spare.starts.length, 1);
+  assert.equal(task?.engine, 'spare');
+  assert.equal(task?.extra.engine, 'spare');
+  await worker.stop(1000);
+});
+
+test('any other error of start ends the task: it may have been accepted, so it is never sent elsewhere', async () => {
+  const rejecting = new FakeEngine({ name: 'rejecting', refuseWith: new ApiError(400, 'INVALID_REQUEST_BODY', 'prompt: refused upstream') });
+  const spare = new FakeEngine({ name: 'spare' });
+  const { store, worker } = setUp(rejecting, { engines: routed(rejecting, spare) });
+  await worker.start();
+  await submit(store, 't1');
+  const task = await waitFor(() => store.get('t1'), (row) => row?.status === TaskStatus.Failed);
+  assert.equal(task?.error?.reason, 'INVALID_REQUEST_BODY');
+  assert.equal(spare.starts.length, 0);
+  await worker.stop(1000);
+});
+
+test('when every engine refuses, the route is tried again after the waits, then the task fails with CREATE_TASK_FAILED', async () => {
+  const first = new FakeEngine({ name: 'first', refuseWith: new EngineUnavailable('first', 'connection refused') });
+  const second = new FakeEngine({ name: 'second', refuseWith: new EngineUnavailable('second', 'answered 503') });
+  const { store, worker } = setUp(first, { engines: routed(first, second), startRetryDelaysMs: [10, 10] });
+  await worker.start();
+  await submit(store, 't1');
+  const task = await waitFor(() => store.get('t1'), (row) => row?.status === TaskStatus.Failed);
+  assert.equal(task?.error?.reason, 'CREATE_TASK_FAILED');
+  assert.match(task!.error!.message, /^no engine accepted the task: first: connection refused; second: answered 503; first: /);
+  assert.deepEqual([first.starts.length, second.starts.length], [3, 3]);
+  await worker.stop(1000);
+});
+
+test('a cloud task handed back at shutdown keeps running there, and the next worker resumes it without a second start', async () => {
+  const cloud = new FakeEngine({ name: 'cloud', renderMs: 1500, survivesRestart: true });
+  const { store, worker, options } = setUp(cloud);
+  await worker.start();
+  await submit(store, 't1');
+  await waitFor(() => store.get('t1'), (row) => row?.operation !== null);
+  await worker.stop(50);
+  assert.equal((await store.get('t1'))?.status, TaskStatus.Queued);
+  assert.deepEqual(cloud.cancelled, [], 'not cancelled: it is billed once and resumed');
+
+  const next = new Worker(options);
+  await next.start();
+  const task = await waitFor(() => store.get('t1'), (row) => row?.status === TaskStatus.Succeed);
+  assert.equal(cloud.starts.length, 1);
+  assert.equal(task?.attempts, 2);
+  await next.stop(1000);
+});
+
+test('a task saved on an engine that is no longer configured fails rather than being started elsewhere', async () => {
+  const engine = new FakeEngine();
+  const { store, worker } = setUp(engine);
+  await submit(store, 't1');
+  await store.leaseNext('old-process', Date.now() - 10_000, 100, allModels);
+  await store.saveOperation('t1', 'old-process', 'retired-cloud', { id: 'x' }, Date.now() - 10_000);
+  await worker.start();
+  const task = await waitFor(() => store.get('t1'), (row) => row?.status === TaskStatus.Failed);
+  assert.match(task!.error!.message, /engine "retired-cloud", which is no longer configured/);
+  assert.equal(engine.starts.length, 0);
+  await worker.stop(1000);
+});
+
+test('one timer renews every lease: many long tasks outlive their lease length and each runs once', async () => {
+  const engine = new FakeEngine({ renderMs: 2000 });
+  const { store, worker } = setUp(engine, { leaseMs: 600 });
+  await worker.start();
+  const ids = Array.from({ length: 40 }, (_, index) => `t${index}`);
+  for (const id of ids) await submit(store, id);
+  worker.notify();
+  for (const id of ids) {
+    const task = await waitFor(() => store.get(id), (row) => row?.status === TaskStatus.Succeed);
+    assert.equal(task?.attempts, 1, `${id} was taken over`);
+  }
+  assert.equal(engine.starts.length, ids.length);
   await worker.stop(1000);
 });

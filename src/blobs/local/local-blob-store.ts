@@ -1,9 +1,14 @@
-import { createReadStream } from 'node:fs';
-import { copyFile, mkdir, rename, stat } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { copyFile, mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { BlobReadable, BlobStore } from '../../spec/blob-store.js';
 import { contentTypeOfKey, isValidBlobKey } from '../blob-key.js';
 import type { UrlSigner } from '../url-signer.js';
+
+/** Where the files route serves blobs. */
+const filesPath = '/v3/files/';
 
 /** Blobs as files under one directory, served by this server at signed URLs (`/v3/files/<key>`). */
 export class LocalBlobStore implements BlobStore {
@@ -15,18 +20,39 @@ export class LocalBlobStore implements BlobStore {
   ) {}
 
   async putFile(key: string, sourcePath: string): Promise<void> {
-    const target = this.pathOf(key);
-    await mkdir(path.dirname(target), { recursive: true });
-    // Copy beside the target, then rename: a reader never sees half a file.
-    const partial = `${target}.partial-${process.pid}`;
-    await copyFile(sourcePath, partial);
-    await rename(partial, target);
+    await this.writeWhole(key, (partial) => copyFile(sourcePath, partial));
+  }
+
+  async putStream(key: string, source: AsyncIterable<Uint8Array>): Promise<number> {
+    let bytes = 0;
+    await this.writeWhole(key, async (partial) => {
+      const output = createWriteStream(partial);
+      await pipeline(Readable.from(source), output);
+      bytes = output.bytesWritten;
+    });
+    return bytes;
   }
 
   signedUrl(key: string, expiresAt: number): string {
     const expires = Math.floor(expiresAt / 1000);
     const signature = this.signer.sign(key, expires);
-    return `${this.baseUrl()}/v3/files/${key}?expires=${expires}&signature=${signature}`;
+    return `${this.baseUrl()}${filesPath}${key}?expires=${expires}&signature=${signature}`;
+  }
+
+  keyOfSignedUrl(url: string, now: number): { key: string; expired: boolean } | undefined {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      return undefined;
+    }
+    if (parsed.origin !== new URL(this.baseUrl()).origin || !parsed.pathname.startsWith(filesPath)) return undefined;
+    const key = decodeURIComponent(parsed.pathname.slice(filesPath.length));
+    const expires = Number(parsed.searchParams.get('expires'));
+    const signature = parsed.searchParams.get('signature');
+    if (!isValidBlobKey(key) || !Number.isInteger(expires) || !signature) return undefined;
+    const verdict = this.signer.verify(key, expires, signature, now);
+    return verdict === 'invalid' ? undefined : { key, expired: verdict === 'expired' };
   }
 
   async open(key: string, range?: { start: number; end?: number }): Promise<BlobReadable | undefined> {
@@ -38,6 +64,20 @@ export class LocalBlobStore implements BlobStore {
       size: info.size,
       contentType: contentTypeOfKey(key),
     };
+  }
+
+  /** Writes beside the target, then renames: a reader never sees half a file, a failure leaves none. */
+  private async writeWhole(key: string, write: (partial: string) => Promise<void>): Promise<void> {
+    const target = this.pathOf(key);
+    await mkdir(path.dirname(target), { recursive: true });
+    const partial = `${target}.partial-${process.pid}`;
+    try {
+      await write(partial);
+      await rename(partial, target);
+    } catch (error) {
+      await rm(partial, { force: true });
+      throw error;
+    }
   }
 
   private pathOf(key: string): string {

@@ -26,6 +26,8 @@ export interface PreviewEngineOptions {
   parallelSources?: boolean;
   /** How long an ended render stays in memory for `status`; its file answers after that. */
   keepEndedMs?: number;
+  /** Renders at once in this process; each takes about a core. Default 2. */
+  capacity?: number;
 }
 
 /** The operation saved on the task row: which render of this engine, by id. */
@@ -58,6 +60,8 @@ export const requiredFilters = [
  */
 export class PreviewEngine implements Engine {
   readonly name = 'preview';
+  readonly capacity: number;
+  readonly survivesRestart = false;
   private readonly renders = new Map<string, RenderRun>();
   private readonly settings: RenderSettings;
   private readonly keepEndedMs: number;
@@ -84,6 +88,7 @@ export class PreviewEngine implements Engine {
           : Promise.resolve(options.watermarkFontFile ?? undefined),
     };
     this.keepEndedMs = options.keepEndedMs ?? defaultKeepEndedMs;
+    this.capacity = options.capacity ?? 2;
   }
 
   async start(job: EngineJob): Promise<EngineOperation> {

@@ -10,6 +10,7 @@ import type {
   TaskSnapshot,
   TaskStore,
 } from '../../spec/task-store.js';
+import type { ModelId } from '../../models/model.js';
 import { TaskStatus } from '../../spec/task-status.js';
 import { InsertCommitter } from './insert-committer.js';
 import { migrate } from './migrations.js';
@@ -56,18 +57,21 @@ export class SqliteStore implements TaskStore, ApiKeyStore {
       leaseExpired: db.prepare(
         `UPDATE tasks SET version = version + 1, lease_owner = @owner, lease_expires_at = @expiresAt, attempts = attempts + 1
          WHERE id = (SELECT id FROM tasks WHERE status = ${processing} AND lease_expires_at < @now
+                       AND model IN (SELECT value FROM json_each(@models))
                      ORDER BY lease_expires_at LIMIT 1)
          RETURNING ${taskColumnList}`,
       ).raw(true),
       leaseQueued: db.prepare(
         `UPDATE tasks SET version = version + 1, status = ${processing}, lease_owner = @owner, lease_expires_at = @expiresAt,
            attempts = attempts + 1
-         WHERE id = (SELECT id FROM tasks WHERE status = '${TaskStatus.Queued}' ORDER BY created_at LIMIT 1)
+         WHERE id = (SELECT id FROM tasks WHERE status = '${TaskStatus.Queued}' AND model IN (SELECT value FROM json_each(@models))
+                     ORDER BY created_at LIMIT 1)
          RETURNING ${taskColumnList}`,
       ).raw(true),
+      // The lease is not part of what clients see, so the snapshot version stays.
       renew: db.prepare(
-        `UPDATE tasks SET version = version + 1, lease_expires_at = @expiresAt WHERE id = @id AND lease_owner = @owner AND status = ${processing}`,
-      ),
+        `UPDATE tasks SET lease_expires_at = @expiresAt WHERE lease_owner = @owner AND status = ${processing} RETURNING id`,
+      ).pluck(),
       saveOperation: db.prepare(
         `UPDATE tasks SET version = version + 1, engine = @engine, operation_json = @operation, started_at = COALESCE(started_at, @startedAt)
          WHERE id = @id AND lease_owner = @owner AND status = ${processing}`,
@@ -126,16 +130,16 @@ export class SqliteStore implements TaskStore, ApiKeyStore {
     return snapshot;
   }
 
-  async leaseNext(owner: string, now: number, leaseMs: number): Promise<TaskRecord | undefined> {
-    const parameters = { owner, now, expiresAt: now + leaseMs };
+  async leaseNext(owner: string, now: number, leaseMs: number, models: readonly ModelId[]): Promise<TaskRecord | undefined> {
+    const parameters = { owner, now, expiresAt: now + leaseMs, models: JSON.stringify(models) };
     const row = (this.statements.leaseExpired.get(parameters) ?? this.statements.leaseQueued.get(parameters)) as
       | TaskRow
       | undefined;
     return row && decodeRow<TaskRecord>(recordFields, row);
   }
 
-  async renewLease(id: string, owner: string, expiresAt: number): Promise<boolean> {
-    return this.statements.renew.run({ id, owner, expiresAt }).changes === 1;
+  async renewLeases(owner: string, expiresAt: number): Promise<string[]> {
+    return this.statements.renew.all({ owner, expiresAt }) as string[];
   }
 
   async saveOperation(id: string, owner: string, engine: string, operation: EngineOperation, startedAt: number): Promise<boolean> {
