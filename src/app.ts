@@ -7,12 +7,12 @@ import { CachedAuthenticator, createApiKey } from './auth/api-keys.js';
 import { LocalBlobStore } from './blobs/local/local-blob-store.js';
 import { UrlSigner } from './blobs/url-signer.js';
 import { type Config, ConfigError, listOf, publicUrl } from './config.js';
-import { EngineRegistry } from './engines/engine-registry.js';
-import { PreviewEngine } from './engines/preview/preview-engine.js';
+import { configuredEngines, registryFor } from './engines/configured-engines.js';
 import { createServer } from './http/create-server.js';
 import { resolveFfmpeg } from './media/ffmpeg-binaries.js';
 import { CheckedMediaFetcher } from './media/checked-media-fetcher.js';
 import { UploadedMediaSource } from './media/uploaded-media-source.js';
+import { upstreamMediaUrls } from './media/upstream-media-urls.js';
 import { AddressPolicy } from './net/address-policy.js';
 import { GuardedDownloader } from './net/guarded-downloader.js';
 import type { Engine } from './spec/engine.js';
@@ -20,6 +20,9 @@ import { openStore } from './store/open-store.js';
 import type { SqliteStore } from './store/sqlite/sqlite-store.js';
 import { TaskService } from './tasks/task-service.js';
 import { Worker } from './tasks/worker.js';
+
+/** A finished video brought home from a cloud engine is never larger than this. */
+const largestResultBytes = 2 * 1024 * 1024 * 1024;
 
 /** How long an authenticated key is trusted without asking the store again (revocation delay). */
 const keyCacheMs = 2000;
@@ -48,19 +51,27 @@ export async function startServer(config: Config, logger: Logger, options: Start
   const firstApiKey = (await store.countKeys()) === 0 ? (await createApiKey(store, 'default', Date.now())).key : undefined;
 
   const toolchain = await resolveFfmpeg({ ffmpegPath: config.ffmpeg_path, ffprobePath: config.ffprobe_path });
-  const engines = options.engines ?? [new PreviewEngine({ toolchain, frameRate: config.frame_rate, capacity: config.worker_concurrency })];
-  const registry = new EngineRegistry(engines, engines[0].name);
-
   let baseUrl = '';
   const signer = new UrlSigner(secret);
   const blobs = new LocalBlobStore(path.join(config.data_dir, 'blobs'), signer, () => baseUrl);
+  const downloader = mediaDownloader(config);
+  const { engines, registry } = options.engines
+    ? { engines: options.engines, registry: registryFor(config, options.engines) }
+    : configuredEngines(config, {
+        toolchain,
+        downloadResult: async (url, file, signal) => {
+          await downloader.download(url, file, { maxBytes: largestResultBytes, signal });
+        },
+        mediaUrl: upstreamMediaUrls(blobs, config.public_url),
+      });
+
   const workRoot = path.join(config.data_dir, 'work', String(process.pid));
   await removeAbandonedWorkDirectories(path.join(config.data_dir, 'work'));
   const worker = new Worker({
     store,
     blobs,
     engines: registry,
-    media: new CheckedMediaFetcher({ source: new UploadedMediaSource(blobs, mediaDownloader(config)), toolchain }),
+    media: new CheckedMediaFetcher({ source: new UploadedMediaSource(blobs, downloader), toolchain }),
     logger,
     workRoot,
     runTasks: config.worker_concurrency > 0,
