@@ -56,6 +56,17 @@ test('a cloud that does not accept (429) hands the task to the next engine; the 
   assert.deepEqual(Buffer.from(await served.arrayBuffer()), video);
 });
 
+test('when every engine of the route answers 5xx, the route is tried again after a wait, and the task then succeeds', async () => {
+  const creates = { dashscope: dashscope.creates().length, novita: novita.creates().length };
+  dashscope.answerNextCreates(dashScopeError(500, 'InternalServerError', 'An internal error has occured.'));
+  novita.answerNextCreates({ status: 503, json: { code: 503, reason: 'SERVICE_UNAVAILABLE', message: 'busy', metadata: {} } });
+  const submitted = await client.submit('wan2.7-t2v', { prompt: 'a second chance', duration: 5 });
+  const result = await client.waitForEnd(submitted.body.task_id, 60_000);
+  assert.equal(result.task.status, 'TASK_STATUS_SUCCEED', result.task.reason);
+  assert.equal(result.extra.engine, 'dashscope', 'the first engine, on the second round');
+  assert.deepEqual([dashscope.creates().length - creates.dashscope, novita.creates().length - creates.novita], [2, 1]);
+});
+
 test('once a cloud accepted a task, its failure is the task\'s: nothing is sent elsewhere, and a refusal maps to ILLEGAL_PROMPT', async () => {
   const before = novita.creates().length;
   dashscope.scriptNextTasks({ ending: { status: 'FAILED', code: 'DataInspectionFailed', message: 'Input data may contain inappropriate content.' } });

@@ -121,6 +121,16 @@ describe('dashscope engine against its stub', () => {
     assert.equal((await waitForEnd(engine, operation, job, 10_000)).state, 'succeeded');
   });
 
+  test('a malformed answer while polling (not JSON, or JSON without a status) keeps the task running', async () => {
+    stub.scriptNextTasks({ troubledPolls: [{ status: 200, body: '{"output": {"task_status": ' }, { json: { request_id: 'r' } }] });
+    const engine = engineFor({ poll: { initialMs: 10, maxMs: 40 } });
+    const job = await jobOf('wan2.7-t2v', t2vBody);
+    const operation = await engine.start(job);
+    assert.equal((await engine.status(operation, job)).state, 'running');
+    assert.equal((await engine.status(operation, job)).state, 'running');
+    assert.equal((await waitForEnd(engine, operation, job, 10_000)).state, 'succeeded');
+  });
+
   test('FAILED, CANCELED and UNKNOWN end the task with a mapped error, never a new create', async () => {
     const cases: [Parameters<DashScopeStub['scriptNextTasks']>[0]['ending'], string, RegExp][] = [
       [{ status: 'FAILED', code: 'DataInspectionFailed', message: 'Output data may contain inappropriate content.' }, 'ILLEGAL_PROMPT', /inappropriate/],
