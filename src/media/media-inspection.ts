@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { fileTypeFromFile } from 'file-type';
+import { mediaFormatKinds } from '../models/media-limits.js';
 import type { FfmpegToolchain } from './ffmpeg-binaries.js';
 import { readFileStructure } from './file-structure.js';
 import { probeMedia } from './probe.js';
@@ -23,18 +24,17 @@ export interface MediaFacts {
   durationSeconds?: number;
 }
 
-/** file-type names a few formats differently from the pages. */
-const formatNames: Record<string, string> = { jpg: 'jpg', png: 'png', bmp: 'bmp', webp: 'webp', mp4: 'mp4', mov: 'mov', wav: 'wav', mp3: 'mp3', flac: 'flac' };
-
 /**
  * Finds a file's format from its bytes (never its name or the Content-Type it was served with),
  * checks its structure, and reads its picture size and length with ffprobe.
  */
 export async function inspectMedia(toolchain: FfmpegToolchain, file: string, signal?: AbortSignal): Promise<MediaFacts> {
   const [{ size }, detected] = await Promise.all([stat(file), fileTypeFromFile(file)]);
-  const format = detected ? (formatNames[detected.ext] ?? detected.ext) : 'unknown';
+  // file-type's extensions are the names the limits use.
+  const format = detected?.ext ?? 'unknown';
   const facts: MediaFacts = { sizeBytes: size, format };
-  if (!(format in formatNames)) return facts;
+  const kind = mediaFormatKinds.get(format);
+  if (!kind) return facts;
 
   // The structure walk and ffprobe read the file independently: run them side by side.
   const [structure, probed] = await Promise.all([
@@ -47,15 +47,14 @@ export async function inspectMedia(toolchain: FfmpegToolchain, file: string, sig
   if (structure.transparent !== undefined) facts.transparent = structure.transparent;
   if (structure.problem) return { ...facts, damage: structure.problem };
   if (typeof probed === 'string') return { ...facts, damage: probed };
-  const isAudio = format === 'wav' || format === 'mp3' || format === 'flac';
-  if (isAudio) {
+  if (kind === 'audio') {
     if (!probed.audio) return { ...facts, damage: 'it has no audio stream' };
     return { ...facts, durationSeconds: probed.audio.durationSeconds };
   }
   if (!probed.video) return { ...facts, damage: 'it has no picture' };
   facts.width = probed.video.width;
   facts.height = probed.video.height;
-  if (format === 'mp4' || format === 'mov') facts.durationSeconds = probed.durationSeconds;
+  if (kind === 'video') facts.durationSeconds = probed.durationSeconds;
   return facts;
 }
 

@@ -9,6 +9,12 @@ export type AudioFormat = 'wav' | 'mp3' | 'flac';
 /** The pages write "10MB"; read as MiB, the reading that refuses fewer files. */
 export const megabyte = 1024 * 1024;
 
+/**
+ * The largest file any field of each kind accepts (the pages' 20 MB images, 100 MB videos, 15 MB
+ * audio): every video and audio field's cap, and the cap of an upload.
+ */
+export const largestAllowedBytes = { image: 20 * megabyte, video: 100 * megabyte, audio: 15 * megabyte } as const;
+
 interface CommonLimits {
   maxBytes: number;
 }
@@ -46,6 +52,14 @@ export type MediaLimits = ImageLimits | VideoLimits | AudioLimits;
 
 const allImageFormats: readonly ImageFormat[] = ['jpg', 'png', 'bmp', 'webp'];
 const allVideoFormats: readonly VideoFormat[] = ['mp4', 'mov'];
+const allAudioFormats: readonly AudioFormat[] = ['wav', 'mp3', 'flac'];
+
+/** Every format some field accepts, and its kind: what an upload may be, and what is worth probing. */
+export const mediaFormatKinds: ReadonlyMap<string, 'image' | 'video' | 'audio'> = new Map([
+  ...allImageFormats.map((format) => [format, 'image'] as const),
+  ...allVideoFormats.map((format) => [format, 'video'] as const),
+  ...allAudioFormats.map((format) => [format, 'audio'] as const),
+]);
 
 /** JPEG, PNG, BMP, WEBP with sides in [240, 8000]: every image field of the four pages. */
 export function imageLimits(options: { maxMegabytes: number; maxAspectRatio?: number; opaqueOnly: boolean }): ImageLimits {
@@ -65,7 +79,7 @@ export function videoLimits(options: { minSeconds: number; maxSeconds: number; m
   return {
     kind: 'video',
     formats: allVideoFormats,
-    maxBytes: 100 * megabyte,
+    maxBytes: largestAllowedBytes.video,
     minSide: 240,
     maxSide: 4096,
     minSeconds: options.minSeconds,
@@ -76,8 +90,6 @@ export function videoLimits(options: { minSeconds: number; maxSeconds: number; m
 
 /** Audio up to 15 MB: WAV and MP3, and FLAC where a page lists it. */
 export function audioLimits(options: { formats: readonly AudioFormat[]; minSeconds: number; maxSeconds: number }): AudioLimits {
-  return { kind: 'audio', formats: options.formats, maxBytes: 15 * megabyte, minSeconds: options.minSeconds, maxSeconds: options.maxSeconds };
+  return { kind: 'audio', formats: options.formats, maxBytes: largestAllowedBytes.audio, minSeconds: options.minSeconds, maxSeconds: options.maxSeconds };
 }
 
-/** The largest file any field of `kind` accepts: the cap of an upload or of a shared download. */
-export const largestAllowedBytes = { image: 20 * megabyte, video: 100 * megabyte, audio: 15 * megabyte } as const;

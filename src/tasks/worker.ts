@@ -42,8 +42,8 @@ interface RunningTask {
   done: Promise<void>;
   /** Aborted when the lease ends (shutdown, or lost to another worker). */
   lease: AbortController;
-  /** The engine whose capacity the task takes. */
-  engine: string;
+  /** The engine whose capacity the task takes (see countOn). */
+  engine: string | undefined;
   /** Set once the task's end is being written: a late lease check must not hand it back. */
   finishing: boolean;
 }
@@ -59,6 +59,8 @@ const defaultStartRetryDelaysMs = [2_000, 10_000];
 export class Worker {
   readonly owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   private readonly running = new Map<string, RunningTask>();
+  /** Running tasks by the engine they take a place on. */
+  private readonly tasksOnEngine = new Map<string, number>();
   private readonly clock: () => number;
   private readonly runTasks: boolean;
   private pollTimer: NodeJS.Timeout | undefined;
@@ -117,14 +119,11 @@ export class Worker {
       }
       if (!task) return;
       const leased = task;
-      const entry: RunningTask = {
-        done: Promise.resolve(),
-        lease: new AbortController(),
-        engine: this.options.engines.enginesFor(leased.model)[0].name,
-        finishing: false,
-      };
+      const entry: RunningTask = { done: Promise.resolve(), lease: new AbortController(), engine: undefined, finishing: false };
+      this.countOn(entry, this.options.engines.enginesFor(leased.model)[0].name);
       this.running.set(leased.id, entry);
       entry.done = this.carryOut(leased, entry).finally(() => {
+        this.countOn(entry, undefined);
         this.running.delete(leased.id);
         this.notify();
       });
@@ -133,14 +132,22 @@ export class Worker {
 
   /** Models whose first engine can take one more task in this process. */
   private modelsWithRoom(): ModelId[] {
-    const inUse = new Map<string, number>();
-    for (const entry of this.running.values()) inUse.set(entry.engine, (inUse.get(entry.engine) ?? 0) + 1);
     return models
       .filter((model) => {
         const [engine] = this.options.engines.enginesFor(model.id);
-        return (inUse.get(engine.name) ?? 0) < engine.capacity;
+        return (this.tasksOnEngine.get(engine.name) ?? 0) < engine.capacity;
       })
       .map((model) => model.id);
+  }
+
+  /**
+   * Moves a task's place from the engine it counted on to `engine` (none once it ended). Counted
+   * as tasks come and go, not recounted per lease: filling thousands of slots stays linear.
+   */
+  private countOn(entry: RunningTask, engine: string | undefined): void {
+    if (entry.engine !== undefined) this.tasksOnEngine.set(entry.engine, this.tasksOnEngine.get(entry.engine)! - 1);
+    if (engine !== undefined) this.tasksOnEngine.set(engine, (this.tasksOnEngine.get(engine) ?? 0) + 1);
+    entry.engine = engine;
   }
 
   /** Renews every lease at once; a task whose lease was not renewed is stopped and left to its new owner. */
@@ -222,7 +229,7 @@ export class Worker {
     let status: EngineStatus = { state: 'lost' };
     if (task.engine && task.operation) {
       engine = this.savedEngine(task.engine);
-      entry.engine = engine.name;
+      this.countOn(entry, engine.name);
       operation = task.operation;
       status = await engine.status(operation, job);
     }
@@ -231,7 +238,7 @@ export class Worker {
       if (status.state === 'lost') {
         const startedAt = this.clock();
         ({ engine, operation } = await this.startOnRoute(task, job, signal, log));
-        entry.engine = engine.name;
+        this.countOn(entry, engine.name);
         log.info({ engine: engine.name, dispatch_ms: startedAt - task.createdAt }, 'engine started');
         // Saved before anything else is asked, so a crash from here on resumes instead of resubmitting.
         if (!(await store.saveOperation(task.id, this.owner, engine.name, operation, startedAt))) {

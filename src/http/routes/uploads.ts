@@ -5,7 +5,7 @@ import { ApiError, invalidRequest } from '../../spec/api-error.js';
 import type { BlobStore } from '../../spec/blob-store.js';
 import type { CachedAuthenticator } from '../../auth/api-keys.js';
 import { contentTypeOfKey } from '../../blobs/blob-key.js';
-import { largestAllowedBytes, megabyte } from '../../models/media-limits.js';
+import { largestAllowedBytes, mediaFormatKinds, megabyte } from '../../models/media-limits.js';
 import type { MediaKind } from '../../models/model.js';
 import { describeBytes, mediaReason } from '../../media/media-limit-check.js';
 import { uploadKeyPrefix } from '../../media/uploaded-media-source.js';
@@ -17,11 +17,6 @@ export interface UploadRouteOptions {
   urlTtlSeconds: number;
   clock: () => number;
 }
-
-/** Formats an upload may have, by the extension file-type gives them, and what they are. */
-const acceptedFormats: Record<string, MediaKind> = {
-  jpg: 'image', png: 'image', bmp: 'image', webp: 'image', mp4: 'video', mov: 'video', wav: 'audio', mp3: 'audio', flac: 'audio',
-};
 
 /** file-type needs this much of the start of a file to tell every format above. */
 const detectionBytes = 4100;
@@ -47,7 +42,7 @@ export function uploadRoutes(app: FastifyInstance, options: UploadRouteOptions):
       const body = request.raw[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
       const head = await readHead(body);
       const detected = await fileTypeFromBuffer(head);
-      const kind = detected && acceptedFormats[detected.ext];
+      const kind = detected && mediaFormatKinds.get(detected.ext);
       if (!detected || !kind) {
         throw invalidRequest(
           'body',
