@@ -1,28 +1,39 @@
 import { randomBytes } from 'node:crypto';
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { CachedAuthenticator, createApiKey } from './auth/api-keys.js';
 import { LocalBlobStore } from './blobs/local/local-blob-store.js';
+import { openBlobStore } from './blobs/open-blob-store.js';
 import { UrlSigner } from './blobs/url-signer.js';
 import { type Config, ConfigError, listOf, publicUrl } from './config.js';
 import { configuredEngines, registryFor } from './engines/configured-engines.js';
-import { createServer } from './http/create-server.js';
+import { createServer, httpSettingsOf } from './http/create-server.js';
+import { createHealthServer } from './http/health-server.js';
 import { resolveFfmpeg } from './media/ffmpeg-binaries.js';
 import { CheckedMediaFetcher } from './media/checked-media-fetcher.js';
+import { OwnUploads } from './media/own-uploads.js';
 import { UploadedMediaSource } from './media/uploaded-media-source.js';
 import { upstreamMediaUrls } from './media/upstream-media-urls.js';
 import { AddressPolicy } from './net/address-policy.js';
 import { GuardedDownloader } from './net/guarded-downloader.js';
 import type { Engine } from './spec/engine.js';
+import { DiskSpace } from './store/disk-space.js';
 import { openStore } from './store/open-store.js';
-import type { SqliteStore } from './store/sqlite/sqlite-store.js';
+import type { Store } from './spec/store.js';
+import { RetentionSweeper } from './tasks/retention-sweeper.js';
 import { TaskService } from './tasks/task-service.js';
-import { Worker } from './tasks/worker.js';
+import { scratchSpace } from './tasks/worker/scratch-space.js';
+import { Worker } from './tasks/worker/worker.js';
+import { DeliveryAttempt } from './webhooks/delivery-attempt.js';
+import { parseRetrySchedule } from './webhooks/retry-schedule.js';
+import { WebhookDeliverer } from './webhooks/webhook-deliverer.js';
+import { WebhookSender } from './webhooks/webhook-sender.js';
+import { webhookUrlCheck } from './webhooks/webhook-url-check.js';
 
-/** A finished video brought home from a cloud engine is never larger than this. */
-const largestResultBytes = 2 * 1024 * 1024 * 1024;
+const hourMs = 3600 * 1000;
 
 /** How long an authenticated key is trusted without asking the store again (revocation delay). */
 const keyCacheMs = 2000;
@@ -32,7 +43,7 @@ export interface RunningServer {
   url: string;
   http: FastifyInstance;
   worker: Worker;
-  store: SqliteStore;
+  store: Store;
   /** The key created on the first start of an empty data directory, to be shown once. */
   firstApiKey?: string;
   /** Graceful stop: unready, let running tasks finish (or hand them back), then close. */
@@ -46,66 +57,120 @@ export interface StartOptions {
 
 /** The composition root: builds every part from the config and starts serving. */
 export async function startServer(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningServer> {
-  const store = openStore(config);
-  const secret = config.url_signing_secret ?? (await loadOrCreateSecret(config.data_dir));
-  const firstApiKey = (await store.countKeys()) === 0 ? (await createApiKey(store, 'default', Date.now())).key : undefined;
+  if (config.worker_only && config.worker_concurrency === 0) {
+    throw new ConfigError('worker_only with worker_concurrency 0 would serve nothing and run nothing; give worker_concurrency 1 or more');
+  }
+  const store = await openStore(config, { logger });
+  const secret = config.url_signing_secret ?? (await store.sharedSecret('url_signing', () => legacySigningSecret(config.data_dir)));
 
   const toolchain = await resolveFfmpeg({ ffmpegPath: config.ffmpeg_path, ffprobePath: config.ffprobe_path });
   let baseUrl = '';
   const signer = new UrlSigner(secret);
-  const blobs = new LocalBlobStore(path.join(config.data_dir, 'blobs'), signer, () => baseUrl);
-  const downloader = mediaDownloader(config);
+  const blobs = await openBlobStore(config, { dataDir: config.data_dir, signer, baseUrl: () => baseUrl });
+  // Files kept on this machine are served by this server and take room on its disk.
+  const local = blobs instanceof LocalBlobStore;
+  const ownUploads = new OwnUploads(store.uploads);
+  const policy = addressPolicy(config);
+  const downloader = new GuardedDownloader({ policy, totalTimeoutMs: config.media_timeout_seconds * 1000, userAgent: 'wan-api' });
   const { engines, registry } = options.engines
     ? { engines: options.engines, registry: registryFor(config, options.engines) }
-    : configuredEngines(config, {
-        toolchain,
-        downloadResult: async (url, file, signal) => {
-          await downloader.download(url, file, { maxBytes: largestResultBytes, signal });
-        },
-        mediaUrl: upstreamMediaUrls(blobs, config.public_url),
-      });
+    : configuredEngines(config, { toolchain, mediaUrl: upstreamMediaUrls(ownUploads, blobs) });
 
-  const workRoot = path.join(config.data_dir, 'work', String(process.pid));
-  await removeAbandonedWorkDirectories(path.join(config.data_dir, 'work'));
+  const disk = new DiskSpace({ directory: config.data_dir, minFreeBytes: config.min_free_disk_bytes, onRecovered: () => worker.notify() });
+  await disk.start();
+  const workRoot = await scratchSpace(path.join(config.data_dir, 'work'));
   const worker = new Worker({
-    store,
+    store: store.tasks,
+    events: store.events,
     blobs,
     engines: registry,
-    media: new CheckedMediaFetcher({ source: new UploadedMediaSource(blobs, downloader), toolchain }),
+    media: new CheckedMediaFetcher({ source: new UploadedMediaSource(ownUploads, blobs, downloader), toolchain }),
     logger,
     workRoot,
     runTasks: config.worker_concurrency > 0,
+    disk,
     leaseMs: config.lease_seconds * 1000,
     maxAttempts: config.max_attempts,
     queuePollMs: config.queue_poll_ms,
   });
   const tasks = new TaskService({
-    store,
+    store: store.tasks,
     blobs,
     resultUrlTtlSeconds: config.result_url_ttl_seconds,
-    onSubmitted: () => worker.notify(),
+    disk,
+    checkWebhookUrl: webhookUrlCheck(policy),
+  });
+  const deliverer = new WebhookDeliverer({
+    store: store.webhooks,
+    events: store.events,
+    attempt: new DeliveryAttempt({
+      tasks: store.tasks,
+      keys: store.keys,
+      view: (task) => tasks.view(task),
+      sender: new WebhookSender({ policy, userAgent: 'wan-api' }),
+      clock: Date.now,
+    }),
+    logger,
+    schedule: retrySchedule(config),
+    concurrency: config.webhook_concurrency,
+  });
+  const sweeper = new RetentionSweeper({
+    store: store.retention,
+    blobs,
+    logger,
+    resultRetentionMs: config.result_retention_hours * hourMs,
+    uploadRetentionMs: (config.upload_retention_hours ?? Math.ceil(config.upload_url_ttl_seconds / 3600)) * hourMs,
+    taskRetentionMs: config.task_retention_days === 0 ? undefined : config.task_retention_days * 24 * hourMs,
+    sweepEveryMs: config.retention_sweep_seconds * 1000,
   });
 
   let draining = false;
-  const http = createServer({
-    tasks,
-    auth: new CachedAuthenticator(store, keyCacheMs),
-    blobs,
-    signer,
-    logger,
-    maxBodyBytes: config.max_body_bytes,
-    uploadUrlTtlSeconds: config.upload_url_ttl_seconds,
-    isReady: async () => {
-      const database = await store.countKeys().then(() => 'ok', (error: Error) => error.message);
-      const checks = { database, worker: draining ? 'draining' : 'ok' };
-      return { ready: database === 'ok' && !draining, checks };
-    },
-  });
+  const isReady = async () => {
+    const database = await store.ping().then(() => 'ok', (error: Error) => error.message);
+    const checks = { database, disk: disk.problem() ?? 'ok', worker: draining ? 'draining' : 'ok' };
+    return { ready: Object.values(checks).every((check) => check === 'ok'), checks };
+  };
+  // A worker-only process serves its health, not the API: API processes are scaled apart.
+  const http = config.worker_only
+    ? createHealthServer({ logger, isReady })
+    : createServer({
+        tasks,
+        auth: new CachedAuthenticator(store.keys, keyCacheMs),
+        blobs,
+        uploads: store.uploads,
+        store,
+        ...(local ? { signer } : {}),
+        logger,
+        maxBodyBytes: config.max_body_bytes,
+        uploadUrlTtlSeconds: config.upload_url_ttl_seconds,
+        ...(local ? { disk } : {}),
+        httpSettings: httpSettingsOf(config),
+        toolchain,
+        resultRetentionMs: config.result_retention_hours * hourMs,
+        isReady,
+      });
   await http.listen({ host: config.host, port: config.port });
+  // Only once the server listens: a first start that fails (port taken, bad set-up) must not
+  // create a key that nobody was shown.
+  const firstApiKey =
+    !config.worker_only && (await store.keys.countKeys()) === 0 ? (await createApiKey(store.keys, 'default', Date.now())).key : undefined;
   const address = http.server.address();
   baseUrl = publicUrl(config, typeof address === 'object' && address ? address.port : config.port);
   await worker.start();
-  logger.info({ url: baseUrl, data_dir: config.data_dir, engines: engines.map((engine) => engine.name) }, 'wan-api listening');
+  deliverer.start();
+  sweeper.start();
+  logger.info(
+    {
+      url: baseUrl,
+      data_dir: config.data_dir,
+      store: config.database_url === undefined ? 'sqlite' : 'postgres',
+      serves: config.worker_only ? 'health' : 'api',
+      runs_tasks: config.worker_concurrency > 0,
+      worker: worker.owner,
+      engines: engines.map((engine) => engine.name),
+    },
+    'wan-api listening',
+  );
 
   return {
     url: baseUrl,
@@ -118,52 +183,44 @@ export async function startServer(config: Config, logger: Logger, options: Start
       // Results stay readable while running tasks finish; the listener closes last.
       await worker.stop(config.shutdown_timeout_seconds * 1000);
       await Promise.all(engines.map((engine) => engine.close?.()));
+      // Open live-status streams end here (see the task-events route).
       await http.close();
+      await Promise.all([deliverer.close(), sweeper.stop()]);
       await store.close();
+      disk.stop();
       await rm(workRoot, { recursive: true, force: true });
     },
   };
 }
 
-/** The network side of media fetching: the address policy of the config, and its time limit. */
-function mediaDownloader(config: Config): GuardedDownloader {
-  let policy: AddressPolicy;
+/**
+ * The signing secret an older data directory kept in secrets.json, adopted by the store on its
+ * first start so that URLs handed out before stay valid; a new secret otherwise.
+ */
+function legacySigningSecret(dataDir: string): string {
   try {
-    policy = new AddressPolicy({ allowHosts: listOf(config.media_allow_hosts), allowRanges: listOf(config.media_allow_ranges) });
+    return JSON.parse(readFileSync(path.join(dataDir, 'secrets.json'), 'utf8')).url_signing_secret;
+  } catch {
+    return randomBytes(32).toString('base64url');
+  }
+}
+
+/**
+ * Which addresses the server may reach on a user's behalf: media downloads and webhook
+ * deliveries alike (docs/network-policy.md).
+ */
+function addressPolicy(config: Config): AddressPolicy {
+  try {
+    return new AddressPolicy({ allowHosts: listOf(config.media_allow_hosts), allowRanges: listOf(config.media_allow_ranges) });
   } catch (error) {
     throw new ConfigError(`media_allow_ranges: ${(error as Error).message}`);
   }
-  return new GuardedDownloader({ policy, totalTimeoutMs: config.media_timeout_seconds * 1000, userAgent: 'wan-api' });
 }
 
-async function loadOrCreateSecret(dataDir: string): Promise<string> {
-  const file = path.join(dataDir, 'secrets.json');
+function retrySchedule(config: Config): number[] {
   try {
-    return JSON.parse(await readFile(file, 'utf8')).url_signing_secret;
-  } catch {
-    const secret = randomBytes(32).toString('base64url');
-    await writeFile(file, JSON.stringify({ url_signing_secret: secret }) + '\n', { mode: 0o600, flag: 'wx' }).catch(async () => {
-      // Another process created it first: use theirs.
-    });
-    return JSON.parse(await readFile(file, 'utf8')).url_signing_secret;
-  }
-}
-
-/** Scratch directories of processes that no longer run (a crash leaves them behind). */
-async function removeAbandonedWorkDirectories(workParent: string): Promise<void> {
-  const entries = await readdir(workParent).catch(() => [] as string[]);
-  for (const entry of entries) {
-    // Our own pid can be a leftover too: in a container every start is pid 1.
-    if (Number(entry) === process.pid || !isProcessAlive(Number(entry))) await rm(path.join(workParent, entry), { recursive: true, force: true });
-  }
-}
-
-function isProcessAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
+    return parseRetrySchedule(config.webhook_retry_seconds);
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    throw new ConfigError(`webhook_retry_seconds: ${(error as Error).message}`);
   }
 }

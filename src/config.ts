@@ -7,7 +7,7 @@ import path from 'node:path';
  * README's table, the CLI and the loader cannot disagree. Precedence: flags > environment >
  * file > defaults. Library code never reads process.env: it receives the frozen Config.
  */
-type KeyType = 'integer' | 'string' | 'boolean' | 'enum';
+type KeyType = 'integer' | 'string' | 'boolean' | 'enum' | 'json';
 
 interface KeyDefinition {
   type: KeyType;
@@ -21,17 +21,24 @@ interface KeyDefinition {
 export const configKeys = {
   host: { type: 'string', default: '127.0.0.1', description: 'Address to listen on (0.0.0.0 for every interface).' },
   port: { type: 'integer', default: 8080, minimum: 0, maximum: 65535, description: 'TCP port (0 picks a free one).' },
-  data_dir: { type: 'string', default: './data', description: 'Directory of the SQLite database, the stored results and the generated secrets.' },
+  data_dir: { type: 'string', default: './data', description: 'Directory of the SQLite database (unless database_url is set), the stored results and each process\'s scratch space.' },
+  database_url: { type: 'string', default: undefined, description: 'PostgreSQL database for every durable piece of state (tasks, keys, uploads, shared secrets), shared by any number of processes: postgres://user:password@host:5432/database. Default: SQLite under data_dir, for one process.' },
+  database_pool_size: { type: 'integer', default: 10, minimum: 1, maximum: 1000, description: 'Connections this process keeps open to database_url at most (one more listens for the other processes).' },
   public_url: { type: 'string', default: undefined, description: 'Base URL clients reach this server at, used in signed result URLs. Default: http://<host>:<port>.' },
   log_level: { type: 'enum', default: 'info', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], description: 'Least severe level written to the JSON log on stdout.' },
   worker_concurrency: { type: 'integer', default: 2, minimum: 0, maximum: 256, description: 'Tasks this process carries out at once (0: accept tasks but run none here).' },
+  worker_only: { type: 'boolean', default: false, description: 'Run tasks but serve no API: only /healthz and /readyz answer. For worker processes of a scaled-out set-up.' },
   lease_seconds: { type: 'integer', default: 30, minimum: 2, maximum: 3600, description: 'How long a worker holds a task without renewing; a task whose worker died is taken up again after it.' },
   max_attempts: { type: 'integer', default: 3, minimum: 1, maximum: 20, description: 'Times a task is started before it fails, when its workers keep dying.' },
   queue_poll_ms: { type: 'integer', default: 1000, minimum: 10, maximum: 60000, description: 'How often an idle worker looks for tasks it was not told about (expired leases, other processes).' },
   shutdown_timeout_seconds: { type: 'integer', default: 30, minimum: 0, maximum: 3600, description: 'On SIGTERM, how long running tasks may finish before they are handed back to the queue.' },
   result_url_ttl_seconds: { type: 'integer', default: 3600, minimum: 60, maximum: 604800, description: 'Lifetime of the signed video URLs in the Task Result API (video_url_ttl).' },
-  url_signing_secret: { type: 'string', default: undefined, description: 'HMAC secret of result URLs. Default: generated once and kept in <data_dir>/secrets.json. Set the same value on every process behind one URL.' },
+  url_signing_secret: { type: 'string', default: undefined, description: 'HMAC secret of result URLs. Default: generated once and kept in the database, where every process sharing it finds it.' },
   max_body_bytes: { type: 'integer', default: 1048576, minimum: 1024, maximum: 104857600, description: 'Largest accepted request body, in bytes.' },
+  request_header_timeout_seconds: { type: 'integer', default: 20, minimum: 1, maximum: 3600, description: 'Time a client has to send a request line and headers, counted from the opening of the connection or from the first byte of a later request on it; then it is answered 408 and disconnected.' },
+  request_body_timeout_seconds: { type: 'integer', default: 30, minimum: 1, maximum: 86400, description: 'Time a request body has to arrive, plus one second for every request_body_min_bytes_per_second bytes received, so that a large upload on a slow link is never cut while it keeps that pace; then it is answered 408 and disconnected.' },
+  request_body_min_bytes_per_second: { type: 'integer', default: 1024, minimum: 1, maximum: 104857600, description: 'Slowest average pace, in bytes per second, that keeps a request body alive past request_body_timeout_seconds.' },
+  cors_origins: { type: 'string', default: '*', description: 'Origins whose web pages may call the API and fetch the signed file URLs: * for any, or a comma-separated list such as https://app.example.com,https://admin.example.com.' },
   frame_rate: { type: 'integer', default: 24, minimum: 1, maximum: 60, description: 'Frame rate of rendered videos.' },
   ffmpeg_path: { type: 'string', default: undefined, description: 'ffmpeg binary. Default: ffmpeg on PATH, else the one the npm package ships.' },
   ffprobe_path: { type: 'string', default: undefined, description: 'ffprobe binary. Default: ffprobe on PATH, else the one the npm package ships.' },
@@ -40,16 +47,38 @@ export const configKeys = {
   media_allow_ranges: { type: 'string', default: undefined, description: 'Comma-separated address ranges (CIDR) media URLs may point into, e.g. 10.1.0.0/16. Default: none; loopback, private, link-local and the like are refused.' },
   media_timeout_seconds: { type: 'integer', default: 120, minimum: 1, maximum: 3600, description: 'Longest time one input media download may take, redirects included.' },
   routes: { type: 'string', default: undefined, description: 'Engines of each model, in order of preference: wan2.7-t2v=dashscope,novita;wan2.7-i2v=novita (* for every model). Default: every model on preview.' },
+  engines: { type: 'json', default: undefined, description: 'Engine instances by name, a JSON object: {"gpu-t2v": {"kind": "openai-videos", "base_url": "http://gpu1:8091/v1", "model": "Wan-AI/Wan2.2-T2V-A14B-Diffusers"}}. Kinds: preview, dashscope, novita, openai-videos, comfyui. Routes name them.' },
   dashscope_api_key: { type: 'string', default: undefined, description: 'API key of Alibaba Cloud Model Studio; enables the dashscope engine.' },
   dashscope_base_url: { type: 'string', default: 'https://dashscope-intl.aliyuncs.com', description: 'Model Studio region: https://dashscope-intl.aliyuncs.com (Singapore), https://dashscope-us.aliyuncs.com (Virginia), https://dashscope.aliyuncs.com (Beijing).' },
   novita_api_key: { type: 'string', default: undefined, description: 'API key of a provider serving this same API; enables the novita engine.' },
   novita_base_url: { type: 'string', default: 'https://api.novita.ai', description: 'Base URL of that provider.' },
-  upstream_capacity: { type: 'integer', default: 1000, minimum: 1, maximum: 100000, description: 'Tasks this process follows at once on each upstream engine.' },
+  min_free_disk_bytes: { type: 'integer', default: 104857600, minimum: 0, maximum: 1099511627776, description: 'Free space kept on the data directory\'s disk: below it, tasks and uploads are refused (503 STORAGE_FULL), no task is started and /readyz answers 503, until space is freed.' },
+  upstream_capacity: { type: 'integer', default: 1000, minimum: 1, maximum: 100000, description: 'Tasks each cloud engine (dashscope, novita) takes at once, counted over every process sharing the database, unless its engines entry says capacity.' },
+  s3_bucket: { type: 'string', default: undefined, description: 'S3 bucket that keeps results and uploads instead of data_dir; credentials come from the AWS SDK\'s default chain (see docs/storage.md). Default: none, local disk.' },
+  s3_endpoint: { type: 'string', default: undefined, description: 'URL of an S3-compatible service (MinIO, Cloudflare R2 …). Default: AWS S3 in s3_region.' },
+  s3_region: { type: 'string', default: undefined, description: 'Region of the bucket. Default: the AWS SDK\'s (AWS_REGION, the profile), else us-east-1.' },
+  s3_prefix: { type: 'string', default: undefined, description: 'Folder of the bucket that every key goes under, e.g. wan/. Default: the bucket\'s root.' },
+  s3_force_path_style: { type: 'boolean', default: false, description: 'Address the bucket as <endpoint>/<bucket>/<key> instead of <bucket>.<endpoint>/<key> (MinIO and most self-hosted services).' },
+  webhook_retry_seconds: { type: 'string', default: '5,300,1800,7200,18000', description: 'Waits in seconds before each retry of a webhook delivery that failed (no 2xx in 5 s); after the last, it is given up.' },
+  webhook_concurrency: { type: 'integer', default: 16, minimum: 0, maximum: 1000, description: 'Webhook deliveries this process makes at once (0: it makes none; another process does).' },
+  result_retention_hours: { type: 'integer', default: 168, minimum: 0, maximum: 876000, description: 'Hours a finished task\'s videos are kept; then they are removed and the Task Result says so (0: removed at the next sweep).' },
+  upload_retention_hours: { type: 'integer', default: undefined, minimum: 0, maximum: 876000, description: 'Hours an uploaded file is kept (0: removed at the next sweep). Default: upload_url_ttl_seconds rounded up to hours.' },
+  task_retention_days: { type: 'integer', default: 30, minimum: 0, maximum: 36500, description: 'Days an ended task stays listed and readable; older ones are deleted with their files (0: kept forever).' },
+  retention_sweep_seconds: { type: 'integer', default: 300, minimum: 1, maximum: 86400, description: 'How often expired results, uploads and tasks are looked for and removed.' },
 } satisfies Record<string, KeyDefinition>;
 
 export type ConfigKey = keyof typeof configKeys;
 
-type ValueOf<D> = D extends { type: 'integer' } ? number : D extends { type: 'boolean' } ? boolean : string;
+/** A `json` key holds a JSON object (given as JSON text in a flag or the environment). */
+export type JsonObject = Readonly<Record<string, unknown>>;
+
+type ValueOf<D> = D extends { type: 'integer' }
+  ? number
+  : D extends { type: 'boolean' }
+    ? boolean
+    : D extends { type: 'json' }
+      ? JsonObject
+      : string;
 type HasDefault<D> = D extends { default: undefined } ? false : true;
 
 export type Config = Readonly<
@@ -72,7 +101,7 @@ export function flagName(key: ConfigKey): string {
 
 export interface ConfigSources {
   /** Values from command-line flags, already keyed by config key. */
-  flags?: Partial<Record<ConfigKey, string | number | boolean>>;
+  flags?: Partial<Record<ConfigKey, string | number | boolean | JsonObject>>;
   env?: NodeJS.ProcessEnv;
   /** A JSON file; `WAN_CONFIG` names one when this is not given. */
   file?: string;
@@ -113,7 +142,7 @@ function readConfigFile(file: string): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
-function parseValue(key: ConfigKey, raw: unknown, origin: string): string | number | boolean {
+function parseValue(key: ConfigKey, raw: unknown, origin: string): string | number | boolean | JsonObject {
   const definition: KeyDefinition = configKeys[key];
   const shown = JSON.stringify(raw);
   switch (definition.type) {
@@ -141,6 +170,21 @@ function parseValue(key: ConfigKey, raw: unknown, origin: string): string | numb
     case 'string': {
       if (typeof raw !== 'string' || raw === '') throw new ConfigError(`${origin} is ${shown}: use a non-empty string`);
       return raw;
+    }
+    case 'json': {
+      // A flag or variable carries JSON text; the config file may hold the object itself.
+      let value = raw;
+      if (typeof raw === 'string') {
+        try {
+          value = JSON.parse(raw);
+        } catch (error) {
+          throw new ConfigError(`${origin} is not JSON (${(error as Error).message}): use a JSON object such as {"name": {…}}`);
+        }
+      }
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+        throw new ConfigError(`${origin} must be a JSON object such as {"name": {…}}, got ${JSON.stringify(value)}`);
+      }
+      return value as JsonObject;
     }
   }
 }

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { errors } from '../spec/api-error.js';
-import type { ApiKeyRecord, ApiKeyStore } from '../spec/task-store.js';
+import type { ApiKeyRecord, ApiKeyStore, KeyLimits } from '../spec/key-store.js';
 
 /**
  * API keys: random, shown once, stored only as their SHA-256. A fast hash is right here (unlike
@@ -13,9 +13,14 @@ export function hashApiKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
 }
 
-export async function createApiKey(store: ApiKeyStore, name: string, now: number): Promise<{ key: string; record: ApiKeyRecord }> {
+export async function createApiKey(
+  store: ApiKeyStore,
+  name: string,
+  now: number,
+  limits: Partial<KeyLimits> = {},
+): Promise<{ key: string; record: ApiKeyRecord }> {
   const key = keyPrefix + randomBytes(32).toString('base64url');
-  const record = { id: randomUUID(), name, prefix: key.slice(0, 12), createdAt: now, revokedAt: null };
+  const record = { id: randomUUID(), name, prefix: key.slice(0, 12), createdAt: now, revokedAt: null, limits };
   await store.createKey({ ...record, hash: hashApiKey(key) });
   return { key, record };
 }

@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { WanApiError } from '../client/errors.js';
 import { NodeWanClient } from '../client/node.js';
 import type { ModelId, TaskResult } from '../client/types.js';
-import { modelById } from '../models/registry.js';
+import { modelById, modelPath } from '../models/registry.js';
 import { validateRequest } from '../models/validate-request.js';
 import { ApiError } from '../spec/api-error.js';
 import { ExitCode, exitCodeOf } from './exit-codes.js';
@@ -25,14 +25,12 @@ const examples: Record<ModelId, string> = {
   'wan2.7-videoedit': 'wan videoedit --video-url ./input.mp4 "Convert the entire scene to clay style" --resolution 720P --ratio 16:9 --wait -o clay.mp4',
 };
 
-const commandNames: Record<ModelId, string> = {
-  'wan2.7-t2v': 't2v',
-  'wan2.7-i2v': 'i2v',
-  'wan2.7-r2v': 'r2v',
-  'wan2.7-videoedit': 'videoedit',
-};
+/** A model's command is its id without the family: `wan2.7-t2v` → `wan t2v`. */
+function commandName(modelId: ModelId): string {
+  return modelId.slice(modelId.indexOf('-') + 1);
+}
 
-interface ConnectionOptions {
+export interface ConnectionOptions {
   apiUrl: string;
   apiKey?: string;
   json?: boolean;
@@ -41,7 +39,7 @@ interface ConnectionOptions {
   pollIntervalMs?: string;
 }
 
-function addConnectionOptions(command: Command): Command {
+export function addConnectionOptions(command: Command): Command {
   return command
     .addOption(new Option('--api-url <url>', 'base URL of the API').env('WAN_API_URL').default('http://127.0.0.1:8080'))
     .addOption(new Option('--api-key <key>', 'API key, sent as Authorization: Bearer <key>').env('WAN_API_KEY'))
@@ -55,18 +53,19 @@ function addWaitOptions(command: Command): Command {
     .addOption(new Option('--poll-interval-ms <ms>', 'first interval between polls; later ones back off').default('500'));
 }
 
-const exitCodesHelp =
+export const exitCodesHelp =
   '\nExit codes: 0 ok, 1 API error, 2 bad input, 3 task failed, 4 server unreachable, 5 --timeout passed, 130 interrupted.\n';
 
 export function modelCommand(modelId: ModelId): Command {
   const model = modelById(modelId);
   const flags = modelFlags(model);
   const hasPrompt = flags.some((flag) => flag.field === 'prompt');
-  const command = new Command(commandNames[modelId]).description(`${model.title} (POST /v3/async/${model.id})`);
+  const command = new Command(commandName(modelId)).description(`${model.title} (POST ${modelPath(model)})`);
   if (hasPrompt) command.argument('[prompt]', 'the prompt (same as --prompt)');
   for (const flag of flags) for (const option of flag.options) command.addOption(option);
   addConnectionOptions(command);
   command.option('--wait', 'wait for the task to end, with a progress bar on stderr, and print the video URL');
+  command.option('--idempotency-key <key>', 'send as Idempotency-Key: a repeat with the same key and request answers the same task (24 h)');
   addWaitOptions(command);
   command.addHelpText('after', `\nExample:\n  ${examples[modelId]}\n${exitCodesHelp}`);
   return command.action(async (...parameters: unknown[]) => {
@@ -92,7 +91,8 @@ export function modelCommand(modelId: ModelId): Command {
         const url = await uploadLocal(client, slot.path, slot.value, signal);
         slot.set(url);
       }
-      const taskId = await client.submit(model.id, body as never, { signal });
+      const idempotencyKey = options.idempotencyKey as string | undefined;
+      const taskId = await client.submit(model.id, body as never, { signal, ...(idempotencyKey === undefined ? {} : { idempotencyKey }) });
       if (!options.wait && options.output === undefined) {
         process.stdout.write(options.json ? `${JSON.stringify({ task_id: taskId })}\n` : `${taskId}\n`);
         return ExitCode.Ok;
@@ -135,7 +135,7 @@ export function waitCommand(): Command {
   });
 }
 
-function requireKey(options: ConnectionOptions): void {
+export function requireKey(options: ConnectionOptions): void {
   if (!options.apiKey) throw new BadInput('no API key: set WAN_API_KEY or pass --api-key');
 }
 
@@ -212,7 +212,7 @@ function describeResult(result: TaskResult): string {
 }
 
 /** Runs a client action: builds the client, turns Ctrl-C into an abort and errors into exit codes. */
-async function guarded(options: ConnectionOptions, action: (client: NodeWanClient, signal: AbortSignal) => Promise<number>): Promise<void> {
+export async function guarded(options: ConnectionOptions, action: (client: NodeWanClient, signal: AbortSignal) => Promise<number>): Promise<void> {
   const controller = new AbortController();
   const onSigint = () => controller.abort();
   process.once('SIGINT', onSigint);

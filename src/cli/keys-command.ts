@@ -1,10 +1,10 @@
 import { Command } from 'commander';
 import { createApiKey } from '../auth/api-keys.js';
 import { openStore } from '../store/open-store.js';
-import type { SqliteStore } from '../store/sqlite/sqlite-store.js';
+import type { ApiKeyStore } from '../spec/key-store.js';
 import { addConfigOptions, configFromOptions } from './config-options.js';
 
-/** `wan keys create | list | revoke`, working directly on the data directory's database. */
+/** `wan keys create | list | revoke`, working directly on the server's database: PostgreSQL at --database-url, or the data directory's SQLite file. */
 export function keysCommand(): Command {
   const keys = new Command('keys').description('Manage API keys');
   keys.addCommand(
@@ -46,15 +46,16 @@ export function keysCommand(): Command {
   return keys;
 }
 
-type KeyAction = (store: SqliteStore, options: Record<string, string | undefined>, args: string[]) => Promise<void>;
+type KeyAction = (store: ApiKeyStore, options: Record<string, string | undefined>, args: string[]) => Promise<void>;
 
 function withStore(command: Command, description: string, action: KeyAction): Command {
-  return addConfigOptions(command.description(description), ['data_dir']).action(async (...parameters: unknown[]) => {
+  return addConfigOptions(command.description(description), ['data_dir', 'database_url']).action(async (...parameters: unknown[]) => {
     const commandObject = parameters.at(-1) as Command;
     const options = commandObject.opts<Record<string, string | undefined>>();
-    const store = openStore(configFromOptions(options));
+    // A one-off command: nothing to hear from the servers.
+    const store = await openStore(configFromOptions(options), { listen: false });
     try {
-      await action(store, options, commandObject.args);
+      await action(store.keys, options, commandObject.args);
     } finally {
       await store.close();
     }

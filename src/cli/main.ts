@@ -3,7 +3,17 @@ import { Command, CommanderError } from 'commander';
 import { modelCommand, resultCommand, waitCommand } from './client-commands.js';
 import { ExitCode } from './exit-codes.js';
 import { keysCommand } from './keys-command.js';
+import { models } from '../models/registry.js';
 import { serveCommand } from './serve-command.js';
+import { cancelCommand, tasksCommand, webhookSecretCommand, webhooksCommand } from './task-commands.js';
+
+// A reader that stops early (`wan --help | head`) closes the pipe: that is not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(process.exitCode ?? 0);
+  });
+}
 
 const program = new Command('wan')
   .description('wan-api: a self-hosted server for the Wan 2.7 video-generation API, and its command-line client')
@@ -18,9 +28,13 @@ const program = new Command('wan')
   );
 program.addCommand(serveCommand());
 program.addCommand(keysCommand());
-for (const model of ['wan2.7-t2v', 'wan2.7-i2v', 'wan2.7-r2v', 'wan2.7-videoedit'] as const) program.addCommand(modelCommand(model));
+for (const model of models) program.addCommand(modelCommand(model.id));
 program.addCommand(resultCommand());
 program.addCommand(waitCommand());
+program.addCommand(cancelCommand());
+program.addCommand(tasksCommand());
+program.addCommand(webhooksCommand());
+program.addCommand(webhookSecretCommand());
 
 /** Usage errors (unknown flag, missing argument) end with the bad-input exit code, on every command. */
 function exitOverrideEverywhere(command: Command): void {

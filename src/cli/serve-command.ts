@@ -1,16 +1,29 @@
 import { Command } from 'commander';
 import { startServer } from '../app.js';
+import type { Config } from '../config.js';
 import { createLogger } from '../logger.js';
+import { isTransientStoreError } from '../spec/storage-errors.js';
 import { addConfigOptions, configFromOptions } from './config-options.js';
 
 export function serveCommand(): Command {
   const command = new Command('serve')
-    .description('Run the API server (SQLite and local files under --data-dir; no set-up needed)')
-    .addHelpText('after', '\nExample:\n  wan serve --port 8080 --data-dir ./data\n');
-  return addConfigOptions(command).action(async (options: Record<string, string | undefined>) => {
+    .description('Run the API server (SQLite and local files under --data-dir; no set-up needed), or one process of many on --database-url')
+    .addHelpText(
+      'after',
+      '\nExamples:\n' +
+        '  wan serve --port 8080 --data-dir ./data\n' +
+        '  wan serve --database-url postgres://wan@db/wan --worker-concurrency 0      # API only\n' +
+        '  wan serve --database-url postgres://wan@db/wan --worker-only --port 9101   # tasks only\n',
+    );
+  return addConfigOptions(command).action(async (options: Record<string, string | boolean | undefined>) => {
     const config = configFromOptions(options);
     const logger = createLogger(config.log_level);
-    const server = await startServer(config, logger);
+    const server = await startServer(config, logger).catch((error: unknown) => {
+      // One line a person can act on, not a stack: the log has the details.
+      logger.error({ err: error }, 'the server could not start');
+      process.stderr.write(`wan: ${startFailure(error as NodeJS.ErrnoException, config)}\n`);
+      process.exit(1);
+    });
     if (server.firstApiKey) {
       // Shown once, outside the JSON log: logs are kept and shipped, a key must not be.
       process.stderr.write(
@@ -33,4 +46,20 @@ export function serveCommand(): Command {
     process.on('SIGTERM', () => shutdown('SIGTERM'));
     process.on('SIGINT', () => shutdown('SIGINT'));
   });
+}
+
+function startFailure(error: NodeJS.ErrnoException, config: Config): string {
+  if (config.database_url !== undefined && isTransientStoreError(error)) {
+    return `cannot reach the database at database_url (${error.message}); check that PostgreSQL runs and the URL is right`;
+  }
+  switch (error.code) {
+    case 'EADDRINUSE':
+      return `port ${config.port} is in use; pass --port (or set WAN_PORT) to use another`;
+    case 'EADDRNOTAVAIL':
+      return `cannot listen on ${config.host}: this machine has no such address; pass --host`;
+    case 'EACCES':
+      return `not allowed to listen on ${config.host}:${config.port}; pass a --port above 1023`;
+    default:
+      return `the server could not start: ${error.message}`;
+  }
 }

@@ -1,5 +1,17 @@
 import { WanApiError } from './errors.js';
-import type { ModelId, ModelRequests, TaskCreated, TaskInfo, TaskResult } from './types.js';
+import { readTaskEvents } from './task-event-stream.js';
+import type {
+  ModelId,
+  ModelRequests,
+  TaskCreated,
+  TaskInfo,
+  TaskList,
+  TaskListQuery,
+  TaskResult,
+  TaskStreamEvent,
+  WebhookDeliveries,
+} from './types.js';
+import { terminalStatuses } from './types.js';
 
 /**
  * A typed client of the Wan 2.7 asynchronous video API, for Node 20+ and browsers: it uses only
@@ -12,7 +24,9 @@ import type { ModelId, ModelRequests, TaskCreated, TaskInfo, TaskResult } from '
  * - a submit creates a task, so it is retried only when the failure proves the server did not take
  *   the request: a 429 or a 503 answer, or a connection that was never made (refused, DNS
  *   failure). After a 500, a 502, a 504, a reset connection or a timeout, the task may exist, and
- *   the error is thrown for the caller to decide (its `mayHaveReachedServer` is true).
+ *   the error is thrown for the caller to decide (its `mayHaveReachedServer` is true). A submit
+ *   with an `idempotencyKey` is retried like a read: the server answers a repeat with the same task.
+ *   A cancel is retried only as a plain submit is: a repeat of one that went through would answer 409.
  */
 
 export interface RetryOptions {
@@ -40,6 +54,11 @@ export interface WanClientOptions {
   maxPollIntervalMs?: number;
   /** A fetch to use instead of the global one. */
   fetch?: typeof fetch;
+  /**
+   * An event stream that brings nothing, not even the server's heartbeat (every 15 s), for this
+   * long is taken as dead and opened again. Default 45 000 ms.
+   */
+  streamIdleTimeoutMs?: number;
   /** Extra headers for every API request (not for result URLs). */
   headers?: Record<string, string>;
 }
@@ -48,13 +67,31 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
-export interface WaitOptions extends RequestOptions {
-  /** Called with the task after each poll, the first one included. */
+export interface SubmitOptions extends RequestOptions {
+  /**
+   * Sent as the `Idempotency-Key` header: the server answers the same task for a repeat of the
+   * same request with the same key (24 h), so the submit is retried like a read.
+   */
+  idempotencyKey?: string;
+}
+
+export interface WaitOptions extends SubmitOptions {
+  /** Called with the task after each poll or streamed change, the first one included. */
   onProgress?: (task: TaskInfo, result: TaskResult) => void;
+  /**
+   * Follow the task's live event stream (`GET /v3/async/task-events`) when the server offers it;
+   * polling otherwise, and when false. Default true.
+   */
+  stream?: boolean;
   /** Give up (a `timeout` WanApiError) after this many milliseconds. Default: never. */
   timeout?: number;
   pollIntervalMs?: number;
   maxPollIntervalMs?: number;
+}
+
+export interface EventsOptions extends RequestOptions {
+  /** The `id` of the last event seen: the stream resumes after it. */
+  lastEventId?: string;
 }
 
 export interface UploadOptions extends RequestOptions {
@@ -67,7 +104,8 @@ export interface UploadOptions extends RequestOptions {
 /** What `upload` accepts: a File or Blob (browsers, Node 20), or bytes. */
 export type UploadData = Blob | ArrayBuffer | Uint8Array;
 
-type RetryPolicy = 'idempotent' | 'submit';
+/** `once`: retried only when the request provably never reached the server (see the top of this file). */
+type RetryPolicy = 'idempotent' | 'once';
 
 /** Error codes of a connection that was never made: the request cannot have reached the server. */
 const notConnectedCodes = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
@@ -81,6 +119,7 @@ export class WanClient {
   private readonly maxPollIntervalMs: number;
   private readonly fetchImpl: typeof fetch;
   private readonly headers: Record<string, string>;
+  private readonly streamIdleTimeoutMs: number;
 
   constructor(options: WanClientOptions) {
     if (!options.baseUrl) throw new TypeError('WanClient: baseUrl is required');
@@ -97,14 +136,19 @@ export class WanClient {
     this.maxPollIntervalMs = options.maxPollIntervalMs ?? 10_000;
     this.fetchImpl = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
     this.headers = options.headers ?? {};
+    this.streamIdleTimeoutMs = options.streamIdleTimeoutMs ?? 45_000;
   }
 
-  /** Creates a task; answers its id. Not retried once the request may have reached the server. */
-  async submit<Model extends ModelId>(model: Model, request: ModelRequests[Model], options: RequestOptions = {}): Promise<string> {
+  /**
+   * Creates a task; answers its id. Without an idempotency key it is not retried once the request
+   * may have reached the server.
+   */
+  async submit<Model extends ModelId>(model: Model, request: ModelRequests[Model], options: SubmitOptions = {}): Promise<string> {
+    const idempotency: Record<string, string> = options.idempotencyKey === undefined ? {} : { 'idempotency-key': options.idempotencyKey };
     const response = await this.send(
       `/v3/async/${encodeURIComponent(model)}`,
-      { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request) },
-      'submit',
+      { method: 'POST', headers: { 'content-type': 'application/json', ...idempotency }, body: JSON.stringify(request) },
+      options.idempotencyKey === undefined ? 'once' : 'idempotent',
       options.signal,
     );
     const created = (await readJson(response)) as TaskCreated;
@@ -120,16 +164,120 @@ export class WanClient {
   }
 
   /**
-   * Polls until the task ends: answers the Task Result when it succeeded, throws a `task_failed`
-   * WanApiError when it failed. Polls back off from `pollIntervalMs` to `maxPollIntervalMs`; a
-   * Retry-After on an answer sets the next delay.
+   * Cancels a queued or running task (`POST /v3/async/task-cancel`) and answers its Task Result
+   * (TASK_STATUS_FAILED, `extra.error.reason` TASK_CANCELLED). A task that already ended is a
+   * 409 TASK_ALREADY_FINISHED WanApiError.
+   */
+  async cancel(taskId: string, options: RequestOptions = {}): Promise<TaskResult> {
+    const response = await this.send(
+      '/v3/async/task-cancel',
+      { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ task_id: taskId }) },
+      'once',
+      options.signal,
+    );
+    return (await readJson(response)) as TaskResult;
+  }
+
+  /** One page of the key's tasks, newest first (`GET /v3/async/tasks`); `next_cursor` asks for the next. */
+  async listTasks(query: TaskListQuery = {}, options: RequestOptions = {}): Promise<TaskList> {
+    const parameters = new URLSearchParams();
+    for (const [name, value] of Object.entries(query)) if (value !== undefined) parameters.set(name, String(value));
+    const search = parameters.toString() === '' ? '' : `?${parameters}`;
+    return (await readJson(await this.send(`/v3/async/tasks${search}`, { method: 'GET' }, 'idempotent', options.signal))) as TaskList;
+  }
+
+  /** The delivery state of a task's webhook events (`GET /v3/async/task-webhooks`). */
+  async webhookDeliveries(taskId: string, options: RequestOptions = {}): Promise<WebhookDeliveries> {
+    const path = `/v3/async/task-webhooks?task_id=${encodeURIComponent(taskId)}`;
+    return (await readJson(await this.send(path, { method: 'GET' }, 'idempotent', options.signal))) as WebhookDeliveries;
+  }
+
+  /** The key's webhook signing secret, `whsec_…` (`GET /v3/webhook-secret`). */
+  async webhookSecret(options: RequestOptions = {}): Promise<string> {
+    const answer = (await readJson(await this.send('/v3/webhook-secret', { method: 'GET' }, 'idempotent', options.signal))) as { secret: string };
+    return answer.secret;
+  }
+
+  /**
+   * The task's states as they change (`GET /v3/async/task-events`, Server-Sent Events), the
+   * current one first, until it ends. A stream that breaks or goes quiet is opened again with
+   * `Last-Event-ID`, up to `retry.maxRetries` times in a row. Throws a `STREAM_NOT_SUPPORTED`
+   * WanApiError when the server answers something other than an event stream, and the API's
+   * error (404 for a server without the endpoint) when it refuses.
+   */
+  async *events(taskId: string, options: EventsOptions = {}): AsyncGenerator<TaskStreamEvent> {
+    let lastEventId = options.lastEventId;
+    for (let reopened = 0; ; reopened++) {
+      const idle = new AbortController();
+      const response = await this.send(
+        `/v3/async/task-events?task_id=${encodeURIComponent(taskId)}`,
+        { method: 'GET', headers: { accept: 'text/event-stream', ...(lastEventId === undefined ? {} : { 'last-event-id': lastEventId }) } },
+        'idempotent',
+        anySignal([options.signal, idle.signal]),
+      );
+      if (!response.headers.get('content-type')?.startsWith('text/event-stream') || !response.body) {
+        await response.body?.cancel().catch(() => undefined);
+        throw new WanApiError({
+          kind: 'http',
+          status: response.status,
+          reason: 'STREAM_NOT_SUPPORTED',
+          message: `the server answered the task event stream with ${response.headers.get('content-type') ?? 'no content type'}`,
+        });
+      }
+      try {
+        for await (const message of readTaskEvents(response.body, this.streamIdleTimeoutMs, () => idle.abort())) {
+          const result = JSON.parse(message.data) as TaskResult;
+          lastEventId = message.id ?? lastEventId;
+          reopened = 0;
+          yield { id: lastEventId, result };
+          if (terminalStatuses.includes(result.task.status)) return;
+        }
+      } catch (error) {
+        if (options.signal?.aborted) throw abortedError(options.signal);
+        if (error instanceof SyntaxError) {
+          throw new WanApiError({ kind: 'http', status: response.status, reason: 'INVALID_RESPONSE', message: `an event of the task stream is not JSON: ${error.message}`, taskId });
+        }
+        // The connection broke or went quiet: opened again below.
+      }
+      if (reopened >= this.retry.maxRetries) {
+        throw new WanApiError({ kind: 'network', status: 0, reason: 'NETWORK_ERROR', message: `the event stream of task ${taskId} kept closing before the task ended`, taskId });
+      }
+      await sleep(this.backoff(reopened), options.signal);
+    }
+  }
+
+  /**
+   * Waits until the task ends: answers the Task Result when it succeeded, throws a `task_failed`
+   * WanApiError when it failed. Follows the task's event stream when the server has one, else
+   * polls, backing off from `pollIntervalMs` to `maxPollIntervalMs`; a Retry-After on an answer
+   * sets the next delay.
    */
   async waitFor(taskId: string, options: WaitOptions = {}): Promise<TaskResult> {
     const deadline = options.timeout === undefined ? Infinity : Date.now() + options.timeout;
-    const maxInterval = options.maxPollIntervalMs ?? this.maxPollIntervalMs;
-    let interval = options.pollIntervalMs ?? this.pollIntervalMs;
     const timedOut = () =>
       new WanApiError({ kind: 'timeout', status: 0, reason: 'TIMEOUT', taskId, message: `task ${taskId} did not end within ${options.timeout} ms` });
+    if (options.stream !== false) {
+      const deadlineSignal = deadline === Infinity ? undefined : AbortSignal.timeout(Math.max(1, deadline - Date.now()));
+      try {
+        for await (const { result } of this.events(taskId, { signal: anySignal([options.signal, deadlineSignal]) })) {
+          options.onProgress?.(result.task, result);
+          if (result.task.status === 'TASK_STATUS_SUCCEED') return result;
+          if (result.task.status === 'TASK_STATUS_FAILED') throw taskFailedError(taskId, result);
+        }
+      } catch (error) {
+        if (error instanceof WanApiError && error.kind === 'task_failed') throw error;
+        if (options.signal?.aborted) throw abortedError(options.signal);
+        if (deadlineSignal?.aborted) throw timedOut();
+        // No stream here (an older server, another provider, a proxy that buffers): polling
+        // reports any real error the same way a poll would.
+      }
+    }
+    return this.poll(taskId, options, deadline, timedOut);
+  }
+
+  private async poll(taskId: string, options: WaitOptions, deadline: number, timedOut: () => WanApiError): Promise<TaskResult> {
+    const maxInterval = options.maxPollIntervalMs ?? this.maxPollIntervalMs;
+    let interval = options.pollIntervalMs ?? this.pollIntervalMs;
     for (;;) {
       throwIfAborted(options.signal);
       const deadlineSignal = deadline === Infinity ? undefined : AbortSignal.timeout(Math.max(1, deadline - Date.now()));
@@ -256,7 +404,7 @@ export class WanClient {
 
 /** The retry rule; see the comment at the top of this file. */
 function retryable(error: WanApiError, policy: RetryPolicy): boolean {
-  if (policy === 'submit') {
+  if (policy === 'once') {
     if (error.kind === 'http') return error.status === 429 || error.status === 503;
     return error.kind === 'network' && !error.mayHaveReachedServer;
   }
@@ -279,7 +427,8 @@ async function readJson(response: Response): Promise<unknown> {
   }
 }
 
-async function errorFromResponse(response: Response): Promise<WanApiError> {
+/** The WanApiError of an error answer: the API's body when there is one, else its status and text. */
+export async function errorFromResponse(response: Response): Promise<WanApiError> {
   const text = await response.text().catch(() => '');
   let body: { code?: unknown; reason?: unknown; message?: unknown; metadata?: unknown } | undefined;
   try {

@@ -1,6 +1,6 @@
 /** `wan-api/client`: the typed client of the Wan 2.7 video API, for Node and browsers. */
 export { WanClient, retryAfterMs } from './client.js';
-export type { RequestOptions, RetryOptions, UploadData, UploadOptions, WaitOptions, WanClientOptions } from './client.js';
+export type { EventsOptions, RequestOptions, RetryOptions, SubmitOptions, UploadData, UploadOptions, WaitOptions, WanClientOptions } from './client.js';
 export { WanApiError, isWanApiError } from './errors.js';
 export type { WanApiErrorInit, WanErrorKind } from './errors.js';
 export type {
@@ -11,8 +11,13 @@ export type {
   T2vRequest,
   TaskCreated,
   TaskInfo,
+  TaskList,
+  TaskListQuery,
   TaskResult,
   TaskStatusName,
+  TaskStreamEvent,
   VideoeditRequest,
+  WebhookDeliveries,
+  WebhookDelivery,
 } from './types.js';
 export { terminalStatuses } from './types.js';

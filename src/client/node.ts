@@ -9,6 +9,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { type RequestOptions, WanClient } from './client.js';
+import { contentTypeOfName } from '../models/media-formats.js';
 import { WanApiError } from './errors.js';
 import type { TaskResult } from './types.js';
 
@@ -66,31 +67,13 @@ export async function download(
   return received;
 }
 
-const contentTypes: Record<string, string> = {
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.webp': 'image/webp',
-  '.bmp': 'image/bmp',
-  '.mp4': 'video/mp4',
-  '.mov': 'video/quicktime',
-  '.wav': 'audio/wav',
-  '.mp3': 'audio/mpeg',
-  '.flac': 'audio/flac',
-};
-
-/** The Content-Type of a media file, from its extension. */
-export function contentTypeOf(file: string): string {
-  return contentTypes[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
-}
-
 /** Uploads a local file (`POST /v3/uploads`) and answers its URL. */
 export async function uploadFile(client: WanClient, file: string, options: RequestOptions = {}): Promise<string> {
   const bytes = await readFile(file);
   return client.upload(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), {
     ...options,
     name: path.basename(file),
-    contentType: contentTypeOf(file),
+    contentType: contentTypeOfName(file),
   });
 }
 

@@ -4,8 +4,9 @@
  * server validates and answers.
  */
 import type { I2vRequest } from '../models/i2v.js';
-import type { ModelId } from '../models/model.js';
+import type { ModelDefinition, ModelId } from '../models/model.js';
 import type { R2vRequest } from '../models/r2v.js';
+import type { models } from '../models/registry.js';
 import type { T2vRequest } from '../models/t2v.js';
 import type { TaskResultResponse } from '../models/task-result-schema.js';
 import type { VideoeditRequest } from '../models/videoedit.js';
@@ -13,12 +14,9 @@ import type { VideoeditRequest } from '../models/videoedit.js';
 export type { I2vRequest, ModelId, R2vRequest, T2vRequest, VideoeditRequest };
 
 /** The request body of each model, by model id. */
-export interface ModelRequests {
-  'wan2.7-t2v': T2vRequest;
-  'wan2.7-i2v': I2vRequest;
-  'wan2.7-r2v': R2vRequest;
-  'wan2.7-videoedit': VideoeditRequest;
-}
+export type ModelRequests = {
+  [Model in (typeof models)[number] as Model['id']]: Model extends ModelDefinition<infer Request, string> ? Request : never;
+};
 
 /** The answer of `GET /v3/async/task-result`. */
 export type TaskResult = TaskResultResponse;
@@ -31,3 +29,44 @@ export interface TaskCreated {
 }
 
 export const terminalStatuses: readonly string[] = ['TASK_STATUS_SUCCEED', 'TASK_STATUS_FAILED'];
+
+/** What `listTasks` may ask for (`GET /v3/async/tasks`). */
+export interface TaskListQuery {
+  /** 1 to 100; 20 by default. */
+  limit?: number;
+  /** The `next_cursor` of the page before. */
+  cursor?: string;
+  status?: TaskStatusName;
+  model?: ModelId;
+}
+
+/** One page of tasks, newest first; `next_cursor` is null on the last page. */
+export interface TaskList {
+  tasks: TaskResult[];
+  next_cursor: string | null;
+}
+
+/** One state of a task on its event stream; `id` resumes the stream after it. */
+export interface TaskStreamEvent {
+  id: string | undefined;
+  result: TaskResult;
+}
+
+/** One webhook event of a task and how its delivery stands (times in epoch ms). */
+export interface WebhookDelivery {
+  /** The `webhook-id` header of each attempt. */
+  id: string;
+  url: string;
+  event_type: string;
+  state: 'pending' | 'delivered' | 'given_up';
+  attempts: number;
+  last_status_code: number | null;
+  last_error: string | null;
+  last_attempt_at: number | null;
+  next_attempt_at: number | null;
+  created_at: number;
+}
+
+export interface WebhookDeliveries {
+  deliveries: WebhookDelivery[];
+}

@@ -23,6 +23,11 @@ export class EngineRegistry {
     return engine;
   }
 
+  /** Every engine, once. */
+  all(): Engine[] {
+    return [...this.byName.values()];
+  }
+
   /** The engines that may carry out `model`, most preferred first. */
   enginesFor(model: ModelId): Engine[] {
     return (this.routes[model] ?? [this.defaultEngine]).map((name) => this.get(name));

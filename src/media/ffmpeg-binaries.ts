@@ -19,6 +19,8 @@ export interface FfmpegToolchain {
   source: BinarySource;
   hasFilter(name: string): boolean;
   hasEncoder(name: string): boolean;
+  /** Whether ffmpeg takes the command-line option `-name` (as listed by `ffmpeg -h long`). */
+  hasOption(name: string): boolean;
 }
 
 /** Explicit locations from the configuration (`ffmpeg_path`, `ffprobe_path`); both optional. */
@@ -38,6 +40,7 @@ interface FfmpegFeatures {
   version: string;
   filters: ReadonlySet<string>;
   encoders: ReadonlySet<string>;
+  options: ReadonlySet<string>;
 }
 
 /** Binaries answer slowly on a loaded machine; a hung one must still not block start-up for long. */
@@ -75,6 +78,7 @@ async function buildToolchain(locations: FfmpegLocations): Promise<FfmpegToolcha
     source: ffmpeg.source,
     hasFilter: (name) => features.filters.has(name),
     hasEncoder: (name) => features.encoders.has(name),
+    hasOption: (name) => features.options.has(name),
   };
 }
 
@@ -151,22 +155,25 @@ function ffmpegFeatures(ffmpegPath: string): Promise<FfmpegFeatures> {
 }
 
 async function readFeatures(ffmpegPath: string): Promise<FfmpegFeatures> {
-  const ask = async (option: string) =>
-    (await execFileAsync(ffmpegPath, ['-hide_banner', option], { timeout: probeTimeoutMs, maxBuffer: 8 << 20 }))
+  const ask = async (...options: string[]) =>
+    (await execFileAsync(ffmpegPath, ['-hide_banner', ...options], { timeout: probeTimeoutMs, maxBuffer: 8 << 20 }))
       .stdout;
-  const [versionText, filtersText, encodersText] = await Promise.all([
+  const [versionText, filtersText, encodersText, helpText] = await Promise.all([
     ask('-version'),
     ask('-filters'),
     ask('-encoders'),
+    ask('-h', 'long'),
   ]);
   return {
     version: /version (\S+)/.exec(versionText)?.[1] ?? 'unknown',
     filters: listedNames(filtersText, /^\s*[A-Z.|]{2,4}\s+(\w+)\s+\S*->\S*/),
     encoders: listedNames(encodersText, /^\s*[A-Z.]{6}\s+(\w+)\s/),
+    // The option tables of the help: `-stats_period time  set the period at which …`, one per line.
+    options: listedNames(helpText, /^-(\w+)\s/),
   };
 }
 
-/** Names from a `-filters` / `-encoders` table: lines of capability flags, the name, a description. */
+/** Names from a `-filters` / `-encoders` / `-h` table: one per line, found by `line`'s first group. */
 function listedNames(table: string, line: RegExp): Set<string> {
   const names = new Set<string>();
   for (const text of table.split('\n')) {

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { fileTypeFromFile } from 'file-type';
-import { mediaFormatKinds } from '../models/media-limits.js';
+import { kindOfFormat } from '../models/media-formats.js';
 import type { FfmpegToolchain } from './ffmpeg-binaries.js';
 import { readFileStructure } from './file-structure.js';
 import { probeMedia } from './probe.js';
@@ -33,7 +33,7 @@ export async function inspectMedia(toolchain: FfmpegToolchain, file: string, sig
   // file-type's extensions are the names the limits use.
   const format = detected?.ext ?? 'unknown';
   const facts: MediaFacts = { sizeBytes: size, format };
-  const kind = mediaFormatKinds.get(format);
+  const kind = kindOfFormat(format);
   if (!kind) return facts;
 
   // The structure walk and ffprobe read the file independently: run them side by side.

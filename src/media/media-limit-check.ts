@@ -1,3 +1,4 @@
+import { kindOfFormat, type MediaFormat, mediaFormats } from '../models/media-formats.js';
 import type { MediaKind } from '../models/model.js';
 import { megabyte, type MediaLimits } from '../models/media-limits.js';
 import type { MediaFacts } from './media-inspection.js';
@@ -43,10 +44,9 @@ export function mediaReason(kind: MediaKind, problem: Problem): string {
   return reasons[kind][problem] ?? reasons[kind].format;
 }
 
-const formatLabels: Record<string, string> = { jpg: 'JPEG', png: 'PNG', bmp: 'BMP', webp: 'WEBP', mp4: 'MP4', mov: 'MOV', wav: 'WAV', mp3: 'MP3', flac: 'FLAC' };
-
 function formatLabel(format: string): string {
-  return formatLabels[format] ?? (format === 'unknown' ? 'of no recognised media format' : format.toUpperCase());
+  if (kindOfFormat(format)) return mediaFormats[format as MediaFormat].label;
+  return format === 'unknown' ? 'of no recognised media format' : format.toUpperCase();
 }
 
 /** `12.3 MB (12897485 bytes)`: the rounded size a person reads, and the exact one. */

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { dyingWithParent } from './die-with-parent.js';
 import type { FfmpegToolchain } from './ffmpeg-binaries.js';
 
 const execFileAsync = promisify(execFile);
@@ -64,13 +65,12 @@ interface FfprobeOutput {
 /** A damaged file can make ffprobe read for long; input media is small, so this is generous. */
 const probeTimeoutMs = 30_000;
 
-/** Reads the container and first video and audio streams of a media file with ffprobe. */
+/** Reads the container and first video and audio streams of a media file with ffprobe (which dies with this process). */
 export async function probeMedia(toolchain: FfmpegToolchain, file: string, options: ProbeOptions = {}): Promise<MediaInfo> {
-  const { stdout } = await execFileAsync(
-    toolchain.ffprobePath,
-    ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', file],
-    { timeout: probeTimeoutMs, maxBuffer: 16 << 20, signal: options.signal },
-  );
+  const [command, args] = await dyingWithParent(toolchain.ffprobePath, [
+    ...['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', file],
+  ]);
+  const { stdout } = await execFileAsync(command, args, { timeout: probeTimeoutMs, maxBuffer: 16 << 20, signal: options.signal });
   return summarize(JSON.parse(stdout) as FfprobeOutput);
 }
 

@@ -1,8 +1,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { setPriority } from 'node:os';
 import { createInterface } from 'node:readline';
+import { dyingWithParent, launcherStartFailure } from './die-with-parent.js';
 
 /** How many lines of ffmpeg's stderr an error keeps: enough for the cause, not the whole log. */
 const stderrTailLines = 20;
+
+/**
+ * Lines of a crash report that say nothing to a reader of the log: the memory map glibc prints
+ * after a heap corruption (`00400000-03f0e000 r-xp …`) and the bare addresses of a backtrace of a
+ * stripped binary (`[0x3931187]`). They would push the message that names the cause out of the tail.
+ */
+const crashNoise = /^(?:[0-9a-f]+-[0-9a-f]+ [r-][w-][x-][ps-] |\[0x[0-9a-f]+\]$)/;
 
 /** ffmpeg writes its trailer on SIGTERM; after this long a cancelled run is killed outright. */
 const terminateGraceMs = 1_000;
@@ -12,6 +21,18 @@ export interface RunFfmpegOptions {
   onProgress?: (outTimeSeconds: number) => void;
   /** Stops ffmpeg; the run then rejects with the signal's reason. */
   signal?: AbortSignal;
+  /**
+   * Scheduling priority of the ffmpeg process (niceness, up to 19): above 0 it leaves the CPU to
+   * the processes that need it first, such as the API server on the same machine. Unset: this
+   * process's own.
+   */
+  niceness?: number;
+  /**
+   * Kills ffmpeg when its output position has not moved for this long (from its start, then
+   * from each advance): a run that hangs (an input it keeps retrying, a stuck decoder) must end,
+   * or it would hold its task for ever. Unset: no limit.
+   */
+  stallTimeoutMs?: number;
   /** Replaces `child_process.spawn`, for tests. */
   spawnProcess?: (command: string, args: readonly string[]) => ChildProcess;
 }
@@ -22,8 +43,15 @@ export class FfmpegError extends Error {
     readonly exitCode: number | null,
     readonly exitSignal: NodeJS.Signals | null,
     readonly stderrTail: readonly string[],
+    /** Set when it was killed for making no progress for this long (`stallTimeoutMs`). */
+    readonly stalledMs?: number,
   ) {
-    const how = exitSignal ? `was killed by ${exitSignal}` : `exited with code ${exitCode}`;
+    const how =
+      stalledMs !== undefined
+        ? `made no progress for ${stalledMs / 1000} s and was killed`
+        : exitSignal
+          ? `was killed by ${exitSignal}`
+          : `exited with code ${exitCode}`;
     const log = stderrTail.length > 0 ? `:\n${stderrTail.join('\n')}` : ' (no output on stderr)';
     super(`ffmpeg ${how}${log}`);
     this.name = 'FfmpegError';
@@ -33,21 +61,48 @@ export class FfmpegError extends Error {
 /**
  * Runs ffmpeg with `args` (inputs, filters, outputs) and resolves when it exits successfully.
  * Progress comes from `-progress pipe:1`, which ffmpeg writes as `key=value` lines on stdout.
+ * ffmpeg dies with this process even when it is killed outright (see `dyingWithParent`).
  */
-export function runFfmpeg(ffmpegPath: string, args: readonly string[], options: RunFfmpegOptions = {}): Promise<void> {
-  const { onProgress, signal, spawnProcess = defaultSpawn } = options;
-  if (signal?.aborted) return Promise.reject(signal.reason);
+export async function runFfmpeg(ffmpegPath: string, args: readonly string[], options: RunFfmpegOptions = {}): Promise<void> {
+  const { onProgress, signal, niceness, stallTimeoutMs, spawnProcess = defaultSpawn } = options;
+  signal?.throwIfAborted();
+  const [command, commandArgs] = await dyingWithParent(ffmpegPath, [
+    ...['-hide_banner', '-nostdin', '-nostats', '-progress', 'pipe:1'],
+    ...args,
+  ]);
+  signal?.throwIfAborted();
 
-  const child = spawnProcess(ffmpegPath, ['-hide_banner', '-nostdin', '-nostats', '-progress', 'pipe:1', ...args]);
+  const child = spawnProcess(command, commandArgs);
   track(child);
+  if (niceness !== undefined && child.pid !== undefined) {
+    try {
+      // Set at once, before ffmpeg starts its threads, which inherit it.
+      setPriority(child.pid, niceness);
+    } catch {
+      // It already ended; its exit is reported below.
+    }
+  }
   const stderrTail: string[] = [];
   createInterface({ input: child.stderr! }).on('line', (line) => {
+    if (crashNoise.test(line)) return;
     stderrTail.push(line);
     if (stderrTail.length > stderrTailLines) stderrTail.shift();
   });
+  let stalled = false;
+  const stallTimer =
+    stallTimeoutMs === undefined
+      ? undefined
+      : setTimeout(() => {
+          stalled = true;
+          child.kill('SIGKILL');
+        }, stallTimeoutMs);
+  let position = 0;
   createInterface({ input: child.stdout! }).on('line', (line) => {
     const outTime = outTimeSeconds(line);
-    if (outTime !== undefined) onProgress?.(outTime);
+    if (outTime === undefined) return;
+    if (outTime > position) stallTimer?.refresh();
+    position = Math.max(position, outTime);
+    onProgress?.(outTime);
   });
 
   return new Promise<void>((resolve, reject) => {
@@ -58,15 +113,19 @@ export function runFfmpeg(ffmpegPath: string, args: readonly string[], options: 
     };
     signal?.addEventListener('abort', stop, { once: true });
     child.once('error', (error) => {
+      clearTimeout(stallTimer);
       signal?.removeEventListener('abort', stop);
       reject(new Error(`cannot run ffmpeg "${ffmpegPath}": ${error.message}`));
     });
     child.once('close', (code, exitSignal) => {
       clearTimeout(killTimer);
+      clearTimeout(stallTimer);
       signal?.removeEventListener('abort', stop);
+      const notStarted = launcherStartFailure(command, code, stderrTail.at(-1));
       if (signal?.aborted) reject(signal.reason);
       else if (code === 0) resolve();
-      else reject(new FfmpegError(code, exitSignal, stderrTail));
+      else if (notStarted) reject(new Error(`cannot run ffmpeg "${ffmpegPath}": ${notStarted}`));
+      else reject(new FfmpegError(code, exitSignal, stderrTail, stalled ? stallTimeoutMs : undefined));
     });
   });
 }

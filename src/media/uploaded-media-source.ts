@@ -5,6 +5,7 @@ import { ApiError } from '../spec/api-error.js';
 import type { BlobStore } from '../spec/blob-store.js';
 import { DownloadError } from '../net/download-error.js';
 import type { MediaSource } from './media-source.js';
+import type { OwnUploads } from './own-uploads.js';
 
 /** Blob keys of files received by `POST /v3/uploads`. */
 export const uploadKeyPrefix = 'uploads/';
@@ -16,16 +17,17 @@ export const uploadKeyPrefix = 'uploads/';
  */
 export class UploadedMediaSource implements MediaSource {
   constructor(
+    private readonly uploads: OwnUploads,
     private readonly blobs: BlobStore,
     private readonly network: MediaSource,
     private readonly clock: () => number = Date.now,
   ) {}
 
   async download(url: string, file: string, limits: { maxBytes: number; signal?: AbortSignal }): Promise<unknown> {
-    const own = this.blobs.keyOfSignedUrl(url, this.clock());
-    if (!own || !own.key.startsWith(uploadKeyPrefix)) return this.network.download(url, file, limits);
-    if (own.expired) throw new ApiError(400, 'MEDIA_URL_EXPIRED', 'the upload URL has expired: upload the file again for a fresh URL');
-    const blob = await this.blobs.open(own.key);
+    const upload = await this.uploads.find(url);
+    if (!upload) return this.network.download(url, file, limits);
+    if (upload.expiresAt < this.clock()) throw new ApiError(400, 'MEDIA_URL_EXPIRED', 'the upload URL has expired: upload the file again for a fresh URL');
+    const blob = await this.blobs.open(upload.blobKey);
     if (!blob) throw new ApiError(400, 'MEDIA_DOWNLOAD_FAILED', 'the uploaded file no longer exists: upload it again');
     if (blob.size > limits.maxBytes) {
       blob.stream.destroy();

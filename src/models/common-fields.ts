@@ -24,10 +24,11 @@ export function stringEnum<const Values extends readonly string[]>(
 
 /**
  * A URL of input media that the server downloads. `format: "uri"` is checked by validation as
- * "an absolute http(s) URL"; the pattern says the same to readers of the OpenAPI document.
+ * "an absolute http(s) URL"; the pattern says the same to readers of the OpenAPI document. A
+ * scheme is case-insensitive (`HTTP://` is http), and JSON Schema patterns have no flags.
  */
 export function mediaUrlField(description: string) {
-  return Type.String({ format: 'uri', pattern: '^https?://', maxLength: maxUrlLength, description });
+  return Type.String({ format: 'uri', pattern: '^[Hh][Tt][Tt][Pp][Ss]?://', maxLength: maxUrlLength, description });
 }
 
 export function promptField(description: string, maxLength?: number) {
@@ -83,15 +84,49 @@ export const seedField = Type.Optional(
   }),
 );
 
-/** Free-form on purpose: it carries options of the platform, not of the model (webhooks). */
+/**
+ * Where a task's end is announced (see docs/webhooks.md). Its fields are checked like the model's,
+ * so a malformed webhook is refused by name rather than silently never called.
+ */
+const webhookField = Type.Object(
+  {
+    url: Type.String({
+      format: 'uri',
+      pattern: '^https?://',
+      maxLength: maxUrlLength,
+      description:
+        'When the task ends, `{"event_type": "ASYNC_TASK_RESULT", "payload": <its Task Result>}` is POSTed here, ' +
+        'signed per Standard Webhooks, and retried until a 2xx. Loopback, private and link-local addresses are refused.',
+    }),
+    test_mode: Type.Optional(
+      Type.Object(
+        {
+          enabled: Type.Boolean({ description: 'true: the task is not run; a mock event of `return_task_status` is sent at once.' }),
+          return_task_status: Type.Optional(
+            stringEnum(['TASK_STATUS_SUCCEED', 'TASK_STATUS_FAILED'] as const, {
+              default: 'TASK_STATUS_SUCCEED',
+              description: 'The status of the mock event.',
+            }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** Open to other keys on purpose: it carries options of the platform, not of the model. */
 const extraField = Type.Optional(
-  Type.Unsafe<Record<string, unknown>>({
-    type: 'object',
-    additionalProperties: true,
-    description:
-      'Options of the platform rather than of the model, free-form. ' +
-      '`webhook: {"url": "https://…"}` asks for the Task Result to be POSTed there when the task ends.',
-  }),
+  Type.Object(
+    { webhook: Type.Optional(webhookField) },
+    {
+      additionalProperties: true,
+      description:
+        'Options of the platform rather than of the model. ' +
+        '`webhook: {"url": "https://…"}` asks for the Task Result to be POSTed there when the task ends.',
+    },
+  ),
 );
 
 /**

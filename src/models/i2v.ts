@@ -106,8 +106,8 @@ function checkStartingMedia(request: I2vRequest): void {
   }
 }
 
-export const i2v: ModelDefinition<I2vRequest> = {
-  id: 'wan2.7-i2v',
+export const i2v = {
+  id: 'wan2.7-i2v' as const,
   taskType: 'WAN_2_7_I2V',
   title: 'Wan 2.7 Image-to-Video',
   schema: i2vSchema,
@@ -122,4 +122,4 @@ export const i2v: ModelDefinition<I2vRequest> = {
       ['first_clip_url', firstClipLimits],
       ['driving_audio_url', drivingAudioLimits],
     ]),
-};
+} satisfies ModelDefinition<I2vRequest, string>;

@@ -2,9 +2,7 @@
  * What the reference pages allow for each input medium. A model states its limits beside its
  * fields (with the presets below); the media checker only compares a file's facts with them.
  */
-export type ImageFormat = 'jpg' | 'png' | 'bmp' | 'webp';
-export type VideoFormat = 'mp4' | 'mov';
-export type AudioFormat = 'wav' | 'mp3' | 'flac';
+import { type AudioFormat, formatsOf, type ImageFormat, type VideoFormat } from './media-formats.js';
 
 /** The pages write "10MB"; read as MiB, the reading that refuses fewer files. */
 export const megabyte = 1024 * 1024;
@@ -50,16 +48,8 @@ export interface AudioLimits extends CommonLimits {
 
 export type MediaLimits = ImageLimits | VideoLimits | AudioLimits;
 
-const allImageFormats: readonly ImageFormat[] = ['jpg', 'png', 'bmp', 'webp'];
-const allVideoFormats: readonly VideoFormat[] = ['mp4', 'mov'];
-const allAudioFormats: readonly AudioFormat[] = ['wav', 'mp3', 'flac'];
-
-/** Every format some field accepts, and its kind: what an upload may be, and what is worth probing. */
-export const mediaFormatKinds: ReadonlyMap<string, 'image' | 'video' | 'audio'> = new Map([
-  ...allImageFormats.map((format) => [format, 'image'] as const),
-  ...allVideoFormats.map((format) => [format, 'video'] as const),
-  ...allAudioFormats.map((format) => [format, 'audio'] as const),
-]);
+const allImageFormats: readonly ImageFormat[] = formatsOf('image');
+const allVideoFormats: readonly VideoFormat[] = formatsOf('video');
 
 /** JPEG, PNG, BMP, WEBP with sides in [240, 8000]: every image field of the four pages. */
 export function imageLimits(options: { maxMegabytes: number; maxAspectRatio?: number; opaqueOnly: boolean }): ImageLimits {

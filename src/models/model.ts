@@ -1,14 +1,18 @@
 import type { TObject } from '@sinclair/typebox';
+import type { MediaKind } from './media-formats.js';
 import type { MediaLimits } from './media-limits.js';
+import type { models } from './registry.js';
+
+export type { MediaKind };
 
 /**
  * What every Wan 2.7 model declares about itself. Each model lives in one file of this folder;
  * its TypeBox schema is the single source of the request's validation, its TypeScript type and
  * its OpenAPI description.
  */
-export type ModelId = 'wan2.7-t2v' | 'wan2.7-i2v' | 'wan2.7-r2v' | 'wan2.7-videoedit';
+/** The id of a model the registry serves (`wan2.7-t2v` …): each is written once, in its model's file. */
+export type ModelId = (typeof models)[number]['id'];
 
-export type MediaKind = 'image' | 'video' | 'audio';
 
 /** One URL of a request that points at input media, with where it sits in the body. */
 export interface MediaReference {
@@ -20,8 +24,9 @@ export interface MediaReference {
   limits: MediaLimits;
 }
 
-export interface ModelDefinition<Request extends object = Record<string, unknown>> {
-  id: ModelId;
+export interface ModelDefinition<Request extends object = Record<string, unknown>, Id extends string = ModelId> {
+  /** The path segment of its endpoint (`/v3/async/<id>`) and the name routes, the CLI and the SDK use. */
+  id: Id;
   /** `task.task_type` in the Task Result API. */
   taskType: string;
   /** One line for the OpenAPI summary. */

@@ -65,3 +65,22 @@ export function tierAtAspect(tier: Tier, input: Dimensions): Dimensions {
 export function videoeditRatioSize(tier: Tier, ratio: Ratio): Dimensions {
   return videoeditRatioSizes[tier][ratio];
 }
+
+/**
+ * The size a request asks for, as the model pages define it: t2v and r2v name it in `size`; i2v
+ * takes its tier at the aspect ratio of its first frame (or first clip); videoedit takes `ratio`'s
+ * size of its tier, or the tier at the input video's aspect ratio. `inputOf` gives the displayed
+ * dimensions of the input media field it is asked for.
+ */
+export function requestedDimensions(
+  model: string,
+  request: Record<string, unknown>,
+  inputOf: (field: string) => Dimensions,
+): Dimensions {
+  if (typeof request.size === 'string') return parseSize(request.size);
+  const tier = (request.resolution ?? '1080P') as Tier;
+  if (model === 'wan2.7-videoedit') {
+    return typeof request.ratio === 'string' ? videoeditRatioSize(tier, request.ratio as Ratio) : tierAtAspect(tier, inputOf('video_url'));
+  }
+  return tierAtAspect(tier, inputOf(typeof request.image_url === 'string' ? 'image_url' : 'first_clip_url'));
+}

@@ -117,8 +117,8 @@ function mediaReferences(request: R2vRequest): MediaReference[] {
   ]);
 }
 
-export const r2v: ModelDefinition<R2vRequest> = {
-  id: 'wan2.7-r2v',
+export const r2v = {
+  id: 'wan2.7-r2v' as const,
   taskType: 'WAN_2_7_R2V',
   title: 'Wan 2.7 Reference-to-Video',
   schema: r2vSchema,
@@ -127,4 +127,4 @@ export const r2v: ModelDefinition<R2vRequest> = {
     return request;
   },
   mediaReferences,
-};
+} satisfies ModelDefinition<R2vRequest, string>;

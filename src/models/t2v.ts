@@ -56,11 +56,11 @@ function truncateToCodePoints(text: string, length: number): string {
   return codePoints.length > length ? codePoints.slice(0, length).join('') : text;
 }
 
-export const t2v: ModelDefinition<T2vRequest> = {
-  id: 'wan2.7-t2v',
+export const t2v = {
+  id: 'wan2.7-t2v' as const,
   taskType: 'WAN_2_7_T2V',
   title: 'Wan 2.7 Text-to-Video',
   schema: t2vSchema,
   normalize: (request) => ({ ...request, prompt: truncateToCodePoints(request.prompt, promptKeptLength) }),
   mediaReferences: (request) => mediaReferencesOf(request, [['audio_url', drivingAudioLimits]]),
-};
+} satisfies ModelDefinition<T2vRequest, string>;

@@ -93,3 +93,49 @@ export type TaskResultResponse = Static<typeof taskResultSchema>;
 export const taskCreatedSchema = Type.Object({
   task_id: Type.String({ description: 'Use the task_id to request the Task Result API to retrieve the generated outputs.' }),
 });
+
+/** The answer of `POST /v3/uploads`. */
+export const uploadResultSchema = Type.Object({
+  url: Type.String({ description: 'Signed URL of the file on this server, usable in any media field of a request.' }),
+  content_type: Type.String({ description: 'The format read from the bytes, e.g. image/png.' }),
+  size_bytes: Type.Integer({ minimum: 1 }),
+  url_ttl_seconds: Type.Integer({ description: 'Lifetime of url in seconds.' }),
+});
+
+/** The answer of `GET /healthz`. */
+export const healthSchema = Type.Object({ status: Type.Literal('ok') });
+
+/** The answer of `GET /readyz` when ready; when not, it is a 503 error whose metadata.checks has the same checks. */
+export const readinessSchema = Type.Object({
+  status: Type.Literal('ready'),
+  checks: Type.Record(Type.String(), Type.String(), { description: 'Each part checked, "ok" when it is.' }),
+});
+
+/** `GET /v3/async/tasks`: a page of the calling key's tasks; `next_cursor` continues it, null on the last page. */
+export const taskListSchema = Type.Object({
+  tasks: Type.Array(taskResultSchema),
+  next_cursor: Type.Union([Type.String(), Type.Null()]),
+});
+
+/** `GET /v3/webhook-secret`. */
+export const webhookSecretSchema = Type.Object({ secret: Type.String({ description: 'whsec_…: verifies the signatures of this key\'s events.' }) });
+
+const nullableInteger = Type.Union([Type.Integer(), Type.Null()]);
+
+/** `GET /v3/async/task-webhooks`: the delivery state of a task's events (times in epoch ms). */
+export const deliveriesSchema = Type.Object({
+  deliveries: Type.Array(
+    Type.Object({
+      id: Type.String({ description: 'The webhook-id header of every attempt of this event.' }),
+      url: Type.String(),
+      event_type: Type.String(),
+      state: Type.String({ description: 'pending, delivered or given_up.' }),
+      attempts: Type.Integer(),
+      last_status_code: nullableInteger,
+      last_error: Type.Union([Type.String(), Type.Null()]),
+      last_attempt_at: nullableInteger,
+      next_attempt_at: nullableInteger,
+      created_at: Type.Integer(),
+    }),
+  ),
+});

@@ -1,7 +1,7 @@
 import type { TSchema } from '@sinclair/typebox';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { closest, distance } from 'fastest-levenshtein';
-import { invalidRequest, type ErrorMetadata } from '../spec/api-error.js';
+import { type ApiError, invalidRequest, type ErrorMetadata } from '../spec/api-error.js';
 import type { ModelDefinition, ModelRequest } from './model.js';
 
 /**
@@ -33,6 +33,32 @@ function isHttpUrl(text: string): boolean {
   }
 }
 
+/**
+ * Deepest nesting of objects and arrays a request may have. The deepest documented request needs
+ * 3 levels (r2v's `media[].url`), and `extra` leaves room for a client's own options; but
+ * validating, copying and quoting a value all recurse, and a body of a few kilobytes nested
+ * thousands deep would overflow the stack in one of them.
+ */
+export const maxNestingDepth = 32;
+
+export function nestedTooDeep(): ApiError {
+  return invalidRequest('body', `the request body nests objects and arrays deeper than the limit of ${maxNestingDepth} levels`, {
+    limit: maxNestingDepth,
+  });
+}
+
+/** Whether objects and arrays nest deeper than the limit, found without recursion. */
+function nestsTooDeep(value: unknown): boolean {
+  const pending: [unknown, number][] = [[value, 1]];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [item, depth] = next;
+    if (typeof item !== 'object' || item === null) continue;
+    if (depth > maxNestingDepth) return true;
+    for (const child of Object.values(item)) pending.push([child, depth + 1]);
+  }
+  return false;
+}
+
 const validators = new WeakMap<TSchema, ValidateFunction>();
 
 function validatorFor(schema: TSchema): ValidateFunction {
@@ -48,16 +74,26 @@ export function validateRequest<Request extends object = ModelRequest>(
   model: ModelDefinition<Request>,
   body: unknown,
 ): Request {
+  return model.normalize(validateAgainst(model.schema, body) as Request);
+}
+
+/**
+ * The schema part of validateRequest on its own, for bodies that are not a model's request (the
+ * fields of the OpenAI-compatible API), so that their refusals read the same.
+ */
+export function validateAgainst(schema: TSchema, body: unknown): Record<string, unknown> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw invalidRequest('body', `the request body must be a JSON object, got ${shown(body)}`, {
       value: preview(body),
     });
   }
+  // Checked before the copy, the first thing that recurses (the HTTP layer checks the text earlier still).
+  if (nestsTooDeep(body)) throw nestedTooDeep();
   // Defaults are written into the validated object; the caller's body stays as it was sent.
   const request = structuredClone(body);
-  const validate = validatorFor(model.schema);
+  const validate = validatorFor(schema);
   if (!validate(request)) throw problemsError(validate.errors ?? []);
-  return model.normalize(request as Request);
+  return request as Record<string, unknown>;
 }
 
 interface Problem {

@@ -110,8 +110,8 @@ function checkDuration(request: VideoeditRequest): void {
   }
 }
 
-export const videoedit: ModelDefinition<VideoeditRequest> = {
-  id: 'wan2.7-videoedit',
+export const videoedit = {
+  id: 'wan2.7-videoedit' as const,
   taskType: 'WAN_2_7_VIDEOEDIT',
   title: 'Wan 2.7 Video Editing',
   schema: videoeditSchema,
@@ -126,4 +126,4 @@ export const videoedit: ModelDefinition<VideoeditRequest> = {
       ['reference_image_url_2', referenceImageLimits],
       ['reference_image_url_3', referenceImageLimits],
     ]),
-};
+} satisfies ModelDefinition<VideoeditRequest, string>;

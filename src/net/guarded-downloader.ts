@@ -2,15 +2,14 @@ import dns, { type LookupAddress } from 'node:dns';
 import { open, rm } from 'node:fs/promises';
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
-import { isIP, type LookupFunction } from 'node:net';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { TLSSocket } from 'node:tls';
 import type { AddressPolicy } from './address-policy.js';
+import { checkedAddresses, type LookupAll, parseOutboundUrl, pinnedLookup } from './checked-addresses.js';
 import { DownloadError, describeUrl } from './download-error.js';
 
-/** `dns.promises.lookup` with `{ all: true }`: every address of a host name. */
-export type LookupAll = (hostname: string, options: { all: true }) => Promise<LookupAddress[]>;
+export type { LookupAll };
 
 export interface GuardedDownloaderOptions {
   policy: AddressPolicy;
@@ -27,6 +26,11 @@ export interface GuardedDownloaderOptions {
 export interface DownloadLimits {
   maxBytes: number;
   signal?: AbortSignal;
+  /**
+   * Extra request headers (an engine's Authorization), sent to the first URL's origin only: a
+   * redirect to another origin gets none, so a credential never follows it elsewhere.
+   */
+  headers?: Record<string, string>;
 }
 
 export interface DownloadResult {
@@ -65,8 +69,8 @@ export class GuardedDownloader {
    * when `signal` aborts, or with the file system's error when `file` cannot be written; no
    * partial file is left behind.
    */
-  async download(url: string, file: string, { maxBytes, signal }: DownloadLimits): Promise<DownloadResult> {
-    const start = parseDownloadableUrl(url);
+  async download(url: string, file: string, { maxBytes, signal, headers = {} }: DownloadLimits): Promise<DownloadResult> {
+    const start = parseOutboundUrl(url);
     // One signal stops every stage (lookup, connection, body) for both the caller and the clock.
     const stop = new AbortController();
     const abortForCaller = () => stop.abort(signal?.reason);
@@ -77,7 +81,7 @@ export class GuardedDownloader {
       stop.abort(new DownloadError('TIMEOUT', `downloading ${describeUrl(start)} took longer than ${seconds} s in total`));
     }, this.totalTimeoutMs);
     try {
-      return await this.follow(start, file, maxBytes, stop.signal);
+      return await this.follow(start, file, maxBytes, headers, stop.signal);
     } catch (error) {
       // Whatever a stage reports after the stop (an AbortError, a closed socket), the reason for
       // the stop is the one worth telling.
@@ -88,11 +92,11 @@ export class GuardedDownloader {
     }
   }
 
-  private async follow(start: URL, file: string, maxBytes: number, signal: AbortSignal): Promise<DownloadResult> {
+  private async follow(start: URL, file: string, maxBytes: number, headers: Record<string, string>, signal: AbortSignal): Promise<DownloadResult> {
     let url = start;
     for (let redirects = 0; ; redirects++) {
-      const addresses = await this.allowedAddresses(url, signal);
-      const response = await this.request(url, addresses, signal);
+      const addresses = await checkedAddresses(url, this.policy, this.lookup, signal);
+      const response = await this.request(url, addresses, url.origin === start.origin ? headers : {}, signal);
       const status = response.statusCode ?? 0;
       const location = response.headers.location;
       if (REDIRECT_STATUSES.has(status) && location !== undefined) {
@@ -100,7 +104,7 @@ export class GuardedDownloader {
         if (redirects === this.maxRedirects) {
           throw new DownloadError('TOO_MANY_REDIRECTS', `${describeUrl(start)} redirects more than ${this.maxRedirects} times`);
         }
-        url = parseDownloadableUrl(location, url);
+        url = parseOutboundUrl(location, url);
         continue;
       }
       if (status < 200 || status > 299) {
@@ -112,36 +116,8 @@ export class GuardedDownloader {
     }
   }
 
-  /** Every address of the URL's host, each one accepted by the policy. */
-  private async allowedAddresses(url: URL, signal: AbortSignal): Promise<LookupAddress[]> {
-    // WHATWG URLs keep IPv6 literals in brackets; the policy and sockets want the bare address.
-    const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-    const literalFamily = isIP(host);
-    const addresses = literalFamily !== 0 ? [{ address: host, family: literalFamily }] : await this.resolve(host, signal);
-    for (const { address } of addresses) {
-      const verdict = this.policy.check(host, address);
-      if (!verdict.allowed) {
-        const why = literalFamily !== 0 ? verdict.why : `${host} resolves to a refused address: ${verdict.why}`;
-        throw new DownloadError('ADDRESS_NOT_ALLOWED', `refusing ${describeUrl(url)}: ${why}`);
-      }
-    }
-    return addresses;
-  }
-
-  private async resolve(host: string, signal: AbortSignal): Promise<LookupAddress[]> {
-    let addresses: LookupAddress[];
-    try {
-      addresses = await untilAborted(this.lookup(host, { all: true }), signal);
-    } catch (error) {
-      if (signal.aborted) throw error;
-      throw new DownloadError('UNREACHABLE', `cannot resolve ${host}: ${(error as Error).message}`, { cause: error });
-    }
-    if (addresses.length === 0) throw new DownloadError('UNREACHABLE', `cannot resolve ${host}: it has no address`);
-    return addresses;
-  }
-
   /** Sends the GET to the checked addresses and resolves with the answer's headers. */
-  private request(url: URL, addresses: LookupAddress[], signal: AbortSignal): Promise<IncomingMessage> {
+  private request(url: URL, addresses: LookupAddress[], headers: Record<string, string>, signal: AbortSignal): Promise<IncomingMessage> {
     const client = url.protocol === 'https:' ? https : http;
     return new Promise((resolve, reject) => {
       const request = client.request(url, {
@@ -150,7 +126,7 @@ export class GuardedDownloader {
         // The socket asks this instead of the resolver, so a second answer from DNS (a rebinding
         // attack) never matters. The URL's host stays the Host header and the TLS server name.
         lookup: pinnedLookup(addresses),
-        headers: this.headers,
+        headers: { ...headers, ...this.headers },
         signal,
       });
       const connectTimer = setTimeout(() => {
@@ -208,45 +184,4 @@ export class GuardedDownloader {
       });
     }
   }
-}
-
-/**
- * Parses a URL (a redirect's Location relative to `base`) and refuses what must never be fetched:
- * schemes other than http and https, and credentials, which would be sent to whatever host a
- * redirect names.
- */
-function parseDownloadableUrl(text: string, base?: URL): URL {
-  const subject = base === undefined ? 'the URL' : `${describeUrl(base)} redirects to a URL that`;
-  let url: URL;
-  try {
-    url = new URL(text, base);
-  } catch {
-    throw new DownloadError('URL_NOT_ALLOWED', `${subject} is not valid`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new DownloadError('URL_NOT_ALLOWED', `${subject} uses ${url.protocol}; only http: and https: URLs can be downloaded`);
-  }
-  if (url.username !== '' || url.password !== '') {
-    throw new DownloadError('URL_NOT_ALLOWED', `${subject} carries a user name or password, which is not accepted`);
-  }
-  return url;
-}
-
-/** A `lookup` for net.connect that answers with addresses already checked. */
-function pinnedLookup(addresses: LookupAddress[]): LookupFunction {
-  return (_hostname, options, callback) => {
-    // With `all` (Node's happy-eyeballs connect) every checked address may be tried.
-    if (options.all) callback(null, addresses);
-    else callback(null, addresses[0].address, addresses[0].family);
-  };
-}
-
-/** `promise`, or the signal's reason as soon as it aborts (a DNS lookup cannot be cancelled). */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    if (signal.aborted) onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }

@@ -20,6 +20,8 @@ export class ApiError extends Error {
     readonly metadata: ErrorMetadata = {},
     /** Whether trying the same thing again later may succeed (network trouble, capacity). */
     readonly retryable = false,
+    /** Sent as `Retry-After`: when trying again makes sense. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -58,4 +60,10 @@ export const errors = {
   taskFailed: (message: string, metadata: ErrorMetadata = {}) =>
     new ApiError(500, 'TASK_FAILED', message, metadata),
   internal: () => new ApiError(500, 'INTERNAL_ERROR', 'internal server error', {}, true),
+  /** The database cannot be reached for now: nothing was stored, and the same request may succeed soon. */
+  storeUnavailable: (problem: string) =>
+    new ApiError(503, 'SERVICE_UNAVAILABLE', `the server cannot reach its database right now (${problem}); try again shortly`, {}, true, 5),
+  /** The server's own disk is full: nothing was stored, and the same request may succeed later. */
+  storageFull: (problem: string) =>
+    new ApiError(503, 'STORAGE_FULL', `the server cannot store anything right now: ${problem}; try again later`, {}, true, 60),
 };

@@ -6,26 +6,35 @@ import type { MediaKind, ModelId, ModelRequest } from '../models/model.js';
  * that runs Wan 2.7, a GPU host. The worker knows nothing else about an engine.
  *
  * Life of a task on an engine: `start` returns an operation (plain JSON) that the worker saves
- * on the task row before it asks anything else; `status` is then asked with that operation,
- * by this process or, after a crash, by another one, until it reports a terminal state. An
- * engine that was started once is never started again for the same attempt unless `status`
- * says the operation is `lost` (a local render whose process died with the server).
+ * on the task row before it asks anything else; `status` is then asked with that operation
+ * alone, by this process or, after a crash, by another one, until it reports a terminal state.
+ * Everything `status` needs (the upstream's id, the expected run time, warnings for the result)
+ * goes into the operation: resuming never needs the request's media again. An engine that was
+ * started once is never started again for the same attempt unless `status` says the operation
+ * is `lost` (a local render whose process died with the server).
  */
 export interface Engine {
+  /** The instance's name, as routes name it (`preview`, `dashscope`, `gpu-t2v` …). */
   readonly name: string;
+  /** The kind of engine it is (`preview`, `dashscope`, `novita`, `openai-videos`, `comfyui`). */
+  readonly kind: string;
   /**
-   * How many tasks this process may hand to the engine at once. A local renderer is bound by
-   * CPU; a cloud engine only waits on the network and can follow thousands.
+   * How many tasks the engine takes at once. For work that lives elsewhere (`survivesRestart`)
+   * this is the engine's own limit, held across every process of the cluster; for a local
+   * renderer it is what this process's CPU can take.
    */
   readonly capacity: number;
   /**
-   * Whether the work goes on without this process: true for a cloud, where another process can
-   * resume the saved operation, so a task handed back at shutdown is left running there (and
-   * billed once). False for a local render, which dies with the process and is cancelled.
+   * Whether the work goes on without this process: true for a cloud or a GPU host, where another
+   * process can resume the saved operation, so a task handed back at shutdown is left running
+   * there (and billed once). False for a local render, which dies with the process and is
+   * cancelled.
    */
   readonly survivesRestart: boolean;
+  /** The models it can carry out; a route that sends it another model is refused at start. */
+  readonly models: readonly ModelId[];
   start(job: EngineJob): Promise<EngineOperation>;
-  status(operation: EngineOperation, job: EngineJob): Promise<EngineStatus>;
+  status(operation: EngineOperation, context: StatusContext): Promise<EngineStatus>;
   /**
    * Resolves when the status may have changed, or after `timeoutMs` at the latest. Local engines
    * use it to wake the worker the moment a render ends; engines without it are asked again
@@ -78,11 +87,18 @@ export interface EngineJob {
   workDir: string;
 }
 
+/** What `status` may use besides the operation: where to put result files, and when to stop. */
+export interface StatusContext {
+  /** This attempt's scratch directory; a finished video brought home goes here. */
+  workDir: string;
+  signal?: AbortSignal;
+}
+
 /** Plain JSON that lets any process ask about the work later. */
 export type EngineOperation = Record<string, unknown>;
 
 export interface ResultVideo {
-  /** Absolute path of the finished file, inside the job's workDir. */
+  /** Absolute path of the finished file, inside the attempt's workDir. */
   path: string;
   type: 'mp4';
 }
@@ -90,5 +106,10 @@ export interface ResultVideo {
 export type EngineStatus =
   | { state: 'running'; progressPercent: number; etaSeconds: number; nextCheckMs?: number }
   | { state: 'succeeded'; videos: ResultVideo[]; extra: Record<string, unknown> }
-  | { state: 'failed'; error: ApiError }
+  | {
+      state: 'failed';
+      error: ApiError;
+      /** Diagnostics for the operator's log (e.g. the end of ffmpeg's stderr); never shown to clients. */
+      detail?: string;
+    }
   | { state: 'lost' };

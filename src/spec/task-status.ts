@@ -1,7 +1,8 @@
 /**
- * Task states as the Task Result API names them, and the only moves between them.
- * Every store update names the state it expects the row to be in, so a move that this
- * table does not allow can never be written.
+ * Task states as the Task Result API names them. A store's writes move a task only this way:
+ * Queued → Processing when a worker leases it; Processing → Processing when another worker takes
+ * over an expired lease; Processing → Queued when a worker hands it back at shutdown; Processing →
+ * Succeed or Failed when it ends. Each write names the state it expects, so no other move happens.
  */
 export const TaskStatus = {
   Queued: 'TASK_STATUS_QUEUED',
@@ -11,21 +12,3 @@ export const TaskStatus = {
 } as const;
 
 export type TaskStatus = (typeof TaskStatus)[keyof typeof TaskStatus];
-
-const allowedMoves: Record<TaskStatus, readonly TaskStatus[]> = {
-  // Queued → Failed: checks that fail before any engine is leased (or a cancellation).
-  [TaskStatus.Queued]: [TaskStatus.Processing, TaskStatus.Failed],
-  // Processing → Queued: a worker that shuts down hands its task back; Processing → Processing:
-  // a lease that expired (the worker died) is taken over by another worker.
-  [TaskStatus.Processing]: [TaskStatus.Processing, TaskStatus.Queued, TaskStatus.Succeed, TaskStatus.Failed],
-  [TaskStatus.Succeed]: [],
-  [TaskStatus.Failed]: [],
-};
-
-export function canMove(from: TaskStatus, to: TaskStatus): boolean {
-  return allowedMoves[from].includes(to);
-}
-
-export function isTerminal(status: TaskStatus): boolean {
-  return allowedMoves[status].length === 0;
-}

@@ -6,10 +6,12 @@ import type { TaskResultResponse } from '../models/task-result-schema.js';
 /**
  * A task row as the Task Result API shows it. Every field of the documented shape is always
  * present. A failed task's `reason` is the human message; the structured error (its reason
- * name, the field and limit) is in `extra.error`.
+ * name, the field and limit) is in `extra.error`. Results that retention removed are not
+ * offered as dead links: `videos` is empty and `extra.results_expired_at` says when they went.
  */
-export function taskResultView(task: TaskSnapshot, blobs: BlobStore, ttlSeconds: number, now: number): TaskResultResponse {
+export async function taskResultView(task: TaskSnapshot, blobs: BlobStore, ttlSeconds: number, now: number): Promise<TaskResultResponse> {
   const expiresAt = now + ttlSeconds * 1000;
+  const results = task.resultsExpiredAt === null ? task.results : [];
   return {
     task: {
       task_id: task.id,
@@ -20,15 +22,19 @@ export function taskResultView(task: TaskSnapshot, blobs: BlobStore, ttlSeconds:
       progress_percent: task.progressPercent,
     },
     images: [],
-    videos: task.results.map((result) => ({
-      video_url: blobs.signedUrl(result.key, expiresAt),
-      video_url_ttl: String(ttlSeconds),
-      video_type: result.type,
-    })),
+    videos: await Promise.all(
+      results.map(async (result) => ({
+        video_url: await blobs.url(result.key, expiresAt),
+        video_url_ttl: String(ttlSeconds),
+        video_type: result.type,
+      })),
+    ),
     audios: [],
     extra: {
       ...task.extra,
       ...(task.error ? { error: task.error } : {}),
+      ...(task.usage ? { usage: task.usage } : {}),
+      ...(task.resultsExpiredAt === null ? {} : { results_expired_at: String(task.resultsExpiredAt) }),
       seed: String(task.seed),
       debug_info: {
         request_info: '',

@@ -1,26 +1,50 @@
-import { randomInt } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
 import { v7 as timeOrderedUuid } from 'uuid';
-import { errors } from '../spec/api-error.js';
+import { ApiError, errors, invalidRequest } from '../spec/api-error.js';
 import type { BlobStore } from '../spec/blob-store.js';
-import type { TaskStore } from '../spec/task-store.js';
-import type { ModelDefinition } from '../models/model.js';
-import { validateRequest } from '../models/validate-request.js';
+import type { DiskState } from '../spec/disk-state.js';
+import type { ApiKeyRecord } from '../spec/key-store.js';
+import { isDiskError, isTransientStoreError } from '../spec/storage-errors.js';
+import { resultFiles } from '../blobs/blob-key.js';
+import type { Admission, TaskQuery, TaskRecord, TaskSnapshot, TaskStore } from '../spec/task-store.js';
+import { TaskStatus } from '../spec/task-status.js';
+import type { ModelDefinition, ModelRequest } from '../models/model.js';
 import type { TaskResultResponse } from '../models/task-result-schema.js';
+import { validateRequest } from '../models/validate-request.js';
+import { billableSeconds } from './billable-seconds.js';
 import { taskResultView } from './task-result-view.js';
 
 /** Largest seed the pages allow; a seed is drawn from [0, maxSeed] when the request has none. */
 const maxSeed = 2147483647;
+/** How long an `Idempotency-Key` answers the task it made. */
+const idempotencyMs = 24 * 3600 * 1000;
+const idempotencyKeyPattern = /^[\x21-\x7e]{1,255}$/;
 
 export interface TaskServiceOptions {
   store: TaskStore;
   blobs: BlobStore;
   resultUrlTtlSeconds: number;
-  /** Told of every accepted task, so an idle worker starts it without waiting for its poll. */
-  onSubmitted: () => void;
+  /** Whether the data directory can take more; a full one refuses tasks before they are half stored. */
+  disk?: DiskState;
+  /** The limits a key's new task is admitted under (its own, else the server's defaults). */
+  admission?: (key: ApiKeyRecord) => Admission | undefined;
+  /** Refuses a webhook URL that must not be called (private addresses …) with an ApiError. */
+  checkWebhookUrl?: (url: string, field: string) => Promise<void>;
   clock?: () => number;
 }
 
-/** What the HTTP routes ask of tasks: accept one, read one. */
+export interface SubmitOptions {
+  /** The `Idempotency-Key` header, when the request has one. */
+  idempotencyKey?: string;
+  /**
+   * What a repeat of the request must match for the key to answer the same task; the body by
+   * default. A request whose body names a file stored for it (a fresh URL on every try) gives
+   * the file's content hash here instead, so its retry is still recognised as the same request.
+   */
+  idempotencyFingerprint?: unknown;
+}
+
+/** What the HTTP routes ask of tasks: accept one, read, list, cancel and delete them. */
 export class TaskService {
   private readonly clock: () => number;
 
@@ -28,26 +52,165 @@ export class TaskService {
     this.clock = options.clock ?? Date.now;
   }
 
-  /** Validates, stores durably, and answers the new task id. */
-  async submit(model: ModelDefinition, keyId: string, body: unknown): Promise<string> {
+  /** Validates, stores durably, and answers the task id (the earlier one for a repeated idempotent request). */
+  async submit(model: ModelDefinition, key: ApiKeyRecord, body: unknown, submit: SubmitOptions = {}): Promise<string> {
     const request = validateRequest(model, body);
+    const now = this.clock();
+    const idempotency =
+      submit.idempotencyKey === undefined ? undefined : idempotencyClaim(submit.idempotencyKey, model, submit.idempotencyFingerprint ?? body, now);
+    const webhook = webhookOf(request);
+    if (webhook && this.options.checkWebhookUrl) await this.options.checkWebhookUrl(webhook.url, 'extra.webhook.url');
+    const diskProblem = this.options.disk?.problem();
+    if (diskProblem !== undefined) throw errors.storageFull(diskProblem);
     const seed = typeof request.seed === 'number' ? request.seed : randomInt(0, maxSeed + 1);
     // Time-ordered ids append to the end of the primary-key index: a group commit then writes a
     // third of the WAL bytes that random ids scatter over the index, and commits twice as fast.
     const id = timeOrderedUuid();
+    let outcome;
     try {
-      await this.options.store.insert({ id, keyId, model: model.id, request, seed, createdAt: this.clock() });
+      outcome = await this.options.store.insert(
+        {
+          id,
+          keyId: key.id,
+          model: model.id,
+          request,
+          seed,
+          webhookUrl: webhook?.url ?? null,
+          createdAt: now,
+          billableSeconds: billableSeconds(model.id, request),
+        },
+        {
+          admission: this.options.admission?.(key),
+          ...(idempotency ? { idempotency } : {}),
+          ...(webhook?.testStatus ? { finishedAs: webhook.testStatus } : {}),
+        },
+      );
     } catch (error) {
+      if (isDiskError(error)) {
+        this.options.disk?.reportFailure(error);
+        throw errors.storageFull((error as Error).message);
+      }
+      // The database went away for a moment: nothing was stored, and the same request may succeed soon.
+      if (isTransientStoreError(error)) throw errors.storeUnavailable((error as Error).message);
       throw errors.createTaskFailed(`the task could not be stored: ${(error as Error).message}`);
     }
-    this.options.onSubmitted();
-    return id;
+    switch (outcome.outcome) {
+      case 'created':
+      case 'repeated':
+        return outcome.id;
+      case 'conflict':
+        throw new ApiError(
+          422,
+          'IDEMPOTENCY_KEY_REUSED',
+          `Idempotency-Key ${JSON.stringify(submit.idempotencyKey)} was already used with a different request (task ${outcome.id}); use a new key for a new request`,
+          { field: 'Idempotency-Key', task_id: outcome.id },
+        );
+      case 'refused':
+        throw refusal(outcome.limit, outcome.current, outcome.limitValue);
+    }
   }
 
   async result(taskId: string, keyId: string): Promise<TaskResultResponse> {
-    const task = await this.options.store.getSnapshot(taskId);
-    // Another key's task is answered exactly like a missing one: its existence is not revealed.
+    return this.view(await this.ownSnapshot(taskId, keyId));
+  }
+
+  /** The calling key's tasks, a page at a time; `next` is the cursor of the next page, if there is one. */
+  async list(keyId: string, query: TaskQuery): Promise<{ tasks: TaskResultResponse[]; next: string | undefined }> {
+    const { tasks, next } = await this.page(keyId, query);
+    return { tasks: await Promise.all(tasks.map((task) => this.view(task))), next };
+  }
+
+  /**
+   * As `list`, with each task's request: for views that show what was asked (the prompt, the
+   * length and size of the OpenAI-compatible Video object). A task deleted meanwhile is left out.
+   */
+  async listRecords(keyId: string, query: TaskQuery): Promise<{ tasks: TaskRecord[]; next: string | undefined }> {
+    const { tasks, next } = await this.page(keyId, query);
+    const records = await Promise.all(tasks.map((task) => this.options.store.get(task.id)));
+    return { tasks: records.filter((record) => record !== undefined), next };
+  }
+
+  private async page(keyId: string, query: TaskQuery): Promise<{ tasks: TaskSnapshot[]; next: string | undefined }> {
+    const page = await this.options.store.list(keyId, { ...query, limit: query.limit + 1 });
+    const shown = page.slice(0, query.limit);
+    return { tasks: shown, next: page.length > query.limit ? shown[shown.length - 1].id : undefined };
+  }
+
+  /** Ends a queued or running task of the key as failed (cancelled); an ended task is refused unchanged. */
+  async cancel(taskId: string, keyId: string): Promise<TaskResultResponse> {
+    const error = new ApiError(500, 'TASK_CANCELLED', 'the task was cancelled by its client', { task_id: taskId });
+    const outcome = await this.options.store.cancel(taskId, keyId, error.toBody(), this.clock());
+    if (!outcome) throw errors.taskNotFound(taskId);
+    if (!outcome.cancelled) {
+      throw new ApiError(409, 'TASK_ALREADY_FINISHED', `task "${taskId}" already ended with ${outcome.task.status}; nothing was cancelled`, {
+        task_id: taskId,
+        status: outcome.task.status,
+      });
+    }
+    return this.view(outcome.task);
+  }
+
+  /**
+   * Deletes an ended task of the key with its files (its results, and the thumbnail the
+   * OpenAI-compatible API may have made of them); a task in flight is refused.
+   */
+  async delete(taskId: string, keyId: string): Promise<void> {
+    const outcome = await this.options.store.delete(taskId, keyId);
+    if (!outcome) throw errors.taskNotFound(taskId);
+    if (!outcome.deleted) {
+      throw new ApiError(409, 'TASK_NOT_FINISHED', `task "${taskId}" has not ended yet: cancel it first, then delete it`, { task_id: taskId });
+    }
+    await this.options.blobs.delete(resultFiles(outcome.resultKeys));
+  }
+
+  /** A task of the key with the request it was made from (see listRecords); another key's task is answered like a missing one. */
+  async ownRecord(taskId: string, keyId: string): Promise<TaskRecord> {
+    const task = await this.options.store.get(taskId);
     if (!task || task.keyId !== keyId) throw errors.taskNotFound(taskId);
+    return task;
+  }
+
+  /** A task of the key as clients see it; another key's task is answered exactly like a missing one. */
+  async ownSnapshot(taskId: string, keyId: string): Promise<TaskSnapshot> {
+    const task = await this.options.store.getSnapshot(taskId);
+    if (!task || task.keyId !== keyId) throw errors.taskNotFound(taskId);
+    return task;
+  }
+
+  view(task: TaskSnapshot): Promise<TaskResultResponse> {
     return taskResultView(task, this.options.blobs, this.options.resultUrlTtlSeconds, this.clock());
+  }
+}
+
+/** The webhook of a request's `extra`, and the status a test-mode task ends with at once. */
+function webhookOf(request: ModelRequest): { url: string; testStatus?: TaskStatus } | undefined {
+  const webhook = (request.extra as { webhook?: { url?: unknown; test_mode?: { enabled?: boolean; return_task_status?: string } } } | undefined)
+    ?.webhook;
+  if (typeof webhook?.url !== 'string') return undefined;
+  const test = webhook.test_mode;
+  if (!test?.enabled) return { url: webhook.url };
+  return { url: webhook.url, testStatus: test.return_task_status === TaskStatus.Failed ? TaskStatus.Failed : TaskStatus.Succeed };
+}
+
+function idempotencyClaim(key: string, model: ModelDefinition, fingerprint: unknown, now: number) {
+  if (!idempotencyKeyPattern.test(key)) {
+    throw invalidRequest('Idempotency-Key', 'the Idempotency-Key header must be 1 to 255 visible ASCII characters', { value: key });
+  }
+  const bodyHash = createHash('sha256').update(model.id).update('\n').update(JSON.stringify(fingerprint)).digest('hex');
+  return { key, bodyHash, expiresAt: now + idempotencyMs };
+}
+
+/** A limit the new task would pass, as the answer the hosted API gives. */
+function refusal(limit: keyof Admission, current: number, limitValue: number): ApiError {
+  const metadata = { limit: limitValue, value: current, field: limit };
+  switch (limit) {
+    case 'maxInFlight':
+      return new ApiError(429, 'RATE_LIMIT_EXCEEDED', `this key has ${current} tasks queued or running, its limit of tasks in flight is ${limitValue}; wait for one to end`, metadata, true, 5);
+    case 'maxQueued':
+      return new ApiError(429, 'RATE_LIMIT_EXCEEDED', `this key has ${current} tasks queued, its limit of queued tasks is ${limitValue}; wait for some to start`, metadata, true, 5);
+    case 'maxSecondsPerDay':
+      return new ApiError(400, 'BILLING_BALANCE_NOT_ENOUGH', `this request would bill more seconds than this key's daily quota of ${limitValue} s allows (${current} s used today)`, metadata);
+    case 'maxSecondsPerMonth':
+      return new ApiError(400, 'BILLING_BALANCE_NOT_ENOUGH', `this request would bill more seconds than this key's monthly quota of ${limitValue} s allows (${current} s used this month)`, metadata);
   }
 }

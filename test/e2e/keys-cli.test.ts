@@ -1,4 +1,10 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TestApiClient } from '../support/api-client.js';
@@ -46,4 +52,33 @@ test('the first start of an empty data directory creates a key and prints it onc
   await sleep(500); // as long as the first start took, many times over, to print its key
   assert.doesNotMatch(second.stderr(), /wan_/, 'shown only once');
   assert.equal(await second.stop(), 0);
+});
+
+test('a first start that cannot listen says so in one line and creates no key that nobody saw', async () => {
+  const dataDir = tempDir();
+  const taken = createServer().listen(0, '127.0.0.1');
+  await once(taken, 'listening');
+  const port = (taken.address() as AddressInfo).port;
+  const failed = await runCli(['serve', '--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir]).then(
+    () => assert.fail('the server started on a taken port'),
+    (error: { code: number; stderr: string }) => error,
+  );
+  taken.close();
+  assert.equal(failed.code, 1);
+  assert.equal(failed.stderr.trim(), `wan: port ${port} is in use; pass --port (or set WAN_PORT) to use another`);
+  const listed = JSON.parse((await runCli(['keys', 'list', '--json', '--data-dir', dataDir])).stdout);
+  assert.deepEqual(listed, [], 'the first key waits for a start that succeeds');
+
+  const started = await startServerProcess(dataDir);
+  for (let waited = 0; !/\n {2}wan_/.test(started.stderr()) && waited < 5000; waited += 50) await sleep(50);
+  assert.match(started.stderr(), /Created the first API key/);
+  assert.equal(await started.stop(), 0);
+});
+
+test('wan --help piped into a reader that stops early ends quietly', async () => {
+  const { stdout, stderr } = await promisify(execFile)('bash', ['-c', `node --import tsx src/cli/main.ts t2v --help | head -1`], {
+    cwd: path.resolve(import.meta.dirname, '../..'),
+  });
+  assert.match(stdout, /^Usage: wan t2v/);
+  assert.equal(stderr, '', 'no EPIPE stack');
 });

@@ -3,7 +3,9 @@ import { existsSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
+import { Ajv } from 'ajv';
 import { megabyte } from '../../src/models/media-limits.js';
+import { uploadResultSchema } from '../../src/models/task-result-schema.js';
 import { FakeEngine } from '../support/fake-engine.js';
 import { startInProcessServer } from '../support/in-process-server.js';
 import { makeImage, padToSize, testToolchain } from '../support/media-fixtures.js';
@@ -38,6 +40,8 @@ test('an upload answers a signed URL of this server that serves the same bytes, 
   const { status, body } = await upload(bytes, { 'x-file-name': encodeURIComponent('my holiday photo.jpg') });
   assert.equal(status, 200, JSON.stringify(body));
   assert.deepEqual(Object.keys(body).sort(), ['content_type', 'size_bytes', 'url', 'url_ttl_seconds']);
+  const documented = new Ajv({ strict: true }).compile(uploadResultSchema);
+  assert.ok(documented(body), `the answer is the documented UploadResult: ${JSON.stringify(documented.errors)}`);
   assert.equal(body.content_type, 'image/png');
   assert.equal(body.size_bytes, bytes.length);
   assert.equal(body.url_ttl_seconds, 86400);

@@ -27,7 +27,7 @@ const environment = process.env;
 const downloader = new GuardedDownloader({ policy: new AddressPolicy() });
 const common = (apiKey: string): UpstreamEngineOptions => ({
   apiKey,
-  downloadResult: async (url, file, signal) => void (await downloader.download(url, file, { maxBytes: 1 << 30, signal })),
+  downloadResult: async (url, file, options) => void (await downloader.download(url, file, { maxBytes: 1 << 30, ...options })),
 });
 const engines: Engine[] = [
   ...(environment.WAN_LIVE_DASHSCOPE_API_KEY

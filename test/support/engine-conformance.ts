@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, open } from 'node:fs/promises';
+import { mkdtemp, open, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { modelById } from '../../src/models/registry.js';
+import { modelById, modelIds } from '../../src/models/registry.js';
 import type { ModelId } from '../../src/models/model.js';
 import { validateRequest } from '../../src/models/validate-request.js';
-import type { Engine, EngineJob, EngineOperation, EngineStatus, LocalMedia } from '../../src/spec/engine.js';
+import type { Engine, EngineJob, EngineOperation, EngineStatus, LocalMedia, StatusContext } from '../../src/spec/engine.js';
 import { tempDir } from './temp-dir.js';
 
 /**
@@ -16,11 +16,25 @@ export function runEngineConformance(
   name: string,
   makeEngine: () => Engine | Promise<Engine>,
   makeJob: (workDir: string) => EngineJob | Promise<EngineJob>,
-  { timeoutMs = 60_000 } = {},
+  {
+    timeoutMs = 60_000,
+    /** The work goes on without this process (`survivesRestart`): another one resumes it from the operation alone. */
+    resumable = false,
+  } = {},
 ): void {
   describe(`engine conformance: ${name}`, () => {
     const root = tempDir('wan-conformance-');
     const freshJob = async () => makeJob(await mkdtemp(path.join(root, 'job-')));
+
+    test('the engine names its kind and the models it carries out', async () => {
+      const engine = await makeEngine();
+      const job = await freshJob();
+      assert.ok(typeof engine.kind === 'string' && engine.kind !== '', 'kind');
+      assert.ok(engine.models.length > 0, 'at least one model');
+      for (const model of engine.models) assert.ok(modelIds.includes(model), `${model} is a model`);
+      assert.ok(engine.models.includes(job.model), `the conformance job's model ${job.model} is one it carries out`);
+      assert.ok(Number.isInteger(engine.capacity) && engine.capacity >= 0, 'capacity');
+    });
 
     test('start returns plain JSON, and status accepts the copy that went through JSON', async () => {
       const engine = await makeEngine();
@@ -28,18 +42,35 @@ export function runEngineConformance(
       const operation = await engine.start(job);
       const copy = JSON.parse(JSON.stringify(operation)) as EngineOperation;
       assert.deepEqual(copy, operation, 'the operation survives JSON.stringify / JSON.parse unchanged');
-      const first = await engine.status(copy, job);
+      const first = await engine.status(copy, { workDir: job.workDir });
       assert.ok(first.state === 'running' || first.state === 'succeeded', `status of a fresh copy: ${shown(first)}`);
-      const last = await waitForEnd(engine, copy, job, timeoutMs);
+      const last = await waitForEnd(engine, copy, { workDir: job.workDir }, timeoutMs);
       assert.equal(last.state, 'succeeded', shown(last));
     });
+
+    if (resumable) {
+      test('status needs only the operation: with the job\'s input files gone, it ends in a fresh workDir', async () => {
+        const engine = await makeEngine();
+        assert.equal(engine.survivesRestart, true);
+        const job = await freshJob();
+        const operation = JSON.parse(JSON.stringify(await engine.start(job))) as EngineOperation;
+        for (const media of Object.values(job.media)) await rm(media.path, { force: true });
+        const context = { workDir: await mkdtemp(path.join(root, 'resumed-')) };
+        const last = await waitForEnd(engine, operation, context, timeoutMs);
+        assert.equal(last.state, 'succeeded', shown(last));
+        if (last.state !== 'succeeded') return;
+        for (const video of last.videos) {
+          assert.ok(!path.relative(context.workDir, video.path).startsWith('..'), `${video.path} is in the new workDir`);
+        }
+      });
+    }
 
     test('status ends in succeeded with an mp4 inside workDir; progress stays in 0..100 and never goes back', async () => {
       const engine = await makeEngine();
       const job = await freshJob();
       const operation = await engine.start(job);
       const progress: number[] = [];
-      const last = await waitForEnd(engine, operation, job, timeoutMs, (percent) => progress.push(percent));
+      const last = await waitForEnd(engine, operation, { workDir: job.workDir }, timeoutMs, (percent) => progress.push(percent));
       assert.equal(last.state, 'succeeded', shown(last));
       for (const percent of progress) assert.ok(percent >= 0 && percent <= 100, `progress ${percent} out of range`);
       assert.deepEqual([...progress].sort((a, b) => a - b), progress, `progress went back: ${progress.join(', ')}`);
@@ -58,7 +89,7 @@ export function runEngineConformance(
       const engine = await makeEngine();
       const job = await freshJob();
       const operation = await engine.start(job);
-      await waitForEnd(engine, operation, job, timeoutMs);
+      await waitForEnd(engine, operation, { workDir: job.workDir }, timeoutMs);
       await engine.cancel(operation);
       await engine.cancel(operation);
     });
@@ -75,7 +106,7 @@ export function runEngineConformance(
         { engine: 42, renderId: {}, id: [] },
       ];
       for (const operation of garbage) {
-        const status = await engine.status(operation, job);
+        const status = await engine.status(operation, { workDir: job.workDir });
         assert.ok(status.state === 'lost' || status.state === 'failed', `${JSON.stringify(operation)}: ${shown(status)}`);
         await engine.cancel(operation);
         await engine.changed?.(operation, 50);
@@ -88,13 +119,13 @@ export function runEngineConformance(
 export async function waitForEnd(
   engine: Engine,
   operation: EngineOperation,
-  job: EngineJob,
+  context: StatusContext,
   timeoutMs: number,
   onProgress: (percent: number) => void = () => {},
 ): Promise<EngineStatus> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const status = await engine.status(operation, job);
+    const status = await engine.status(operation, { workDir: context.workDir, signal: context.signal });
     if (status.state !== 'running') return status;
     onProgress(status.progressPercent);
     assert.ok(Date.now() < deadline, `still running after ${timeoutMs} ms`);

@@ -15,6 +15,6 @@ export async function startInProcessServer(
   const config = loadConfig({ flags: { data_dir: tempDir(), port: '0', log_level: 'silent', ...flags } });
   const server = await startServer(config, pino({ level: 'silent' }), { engines });
   after(() => server.close());
-  const newClient = async () => new TestApiClient(server.url, (await createApiKey(server.store, 'test', Date.now())).key);
+  const newClient = async () => new TestApiClient(server.url, (await createApiKey(server.store.keys, 'test', Date.now())).key);
   return { server, client: new TestApiClient(server.url, server.firstApiKey!), newClient, dataDir: config.data_dir };
 }

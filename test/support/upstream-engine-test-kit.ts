@@ -3,6 +3,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { UpstreamEngineOptions } from '../../src/engines/upstream/upstream-engine-options.js';
 import { PollScheduler } from '../../src/engines/upstream/poll-scheduler.js';
+import type { DownloadOptions } from '../../src/engines/upstream/result-mirror.js';
 import type { ModelId } from '../../src/models/model.js';
 import { modelById } from '../../src/models/registry.js';
 import { validateRequest } from '../../src/models/validate-request.js';
@@ -20,9 +21,9 @@ export async function stubResultVideo(root: string): Promise<Buffer> {
   return readFile(file);
 }
 
-/** The test's result downloader: a plain fetch to a file (the server wires a guarded one). */
-async function downloadToFile(url: string, file: string): Promise<void> {
-  const response = await fetch(url);
+/** The test's result downloader: a plain fetch to a file, with the engine's headers (the server wires a guarded one). */
+export async function downloadToFile(url: string, file: string, options: DownloadOptions = {}): Promise<void> {
+  const response = await fetch(url, { headers: options.headers, signal: options.signal });
   if (!response.ok) throw new Error(`HTTP ${response.status} from the result URL`);
   await writeFile(file, Buffer.from(await response.arrayBuffer()));
 }
@@ -31,7 +32,7 @@ async function downloadToFile(url: string, file: string): Promise<void> {
  * Options of an engine that uses `stub`: polls every 10 to 20 ms, on a timer of its own so that
  * tests do not wait on each other, and gives up on an answer after 2 s.
  */
-export function quickEngineOptions(stub: { apiKey: string; url: string }): UpstreamEngineOptions {
+export function quickEngineOptions(stub: { apiKey?: string; url: string }): UpstreamEngineOptions {
   return {
     apiKey: stub.apiKey,
     baseUrl: stub.url,

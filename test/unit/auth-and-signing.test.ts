@@ -18,7 +18,7 @@ test('the key is read from "Bearer <key>" and from a bare key', () => {
 });
 
 test('keys are stored hashed and authenticate until revoked', async () => {
-  const store = new SqliteStore(path.join(tempDir(), 'wan.db'));
+  const store = new SqliteStore(path.join(tempDir(), 'wan.db')).keys;
   const { key, record } = await createApiKey(store, 'ci', 1);
   assert.match(key, /^wan_[A-Za-z0-9_-]{43}$/);
   assert.equal(key.startsWith(record.prefix), true);

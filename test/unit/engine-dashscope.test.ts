@@ -30,7 +30,7 @@ describe('dashscope engine against its stub', () => {
     const job = await jobOf('wan2.7-t2v', t2vBody);
     const before = Date.now();
     const operation = await engine.start(job);
-    assert.deepEqual(Object.keys(operation).sort(), ['acceptedAt', 'engine', 'upstreamTaskId']);
+    assert.deepEqual(Object.keys(operation).sort(), ['acceptedAt', 'engine', 'expectedRunMs', 'upstreamTaskId', 'warnings']);
     assert.equal(operation.engine, 'dashscope');
     assert.ok((operation.acceptedAt as number) >= before && (operation.acceptedAt as number) <= Date.now());
     assert.deepEqual(JSON.parse(JSON.stringify(operation)), operation);
@@ -320,5 +320,5 @@ runEngineConformance(
   'dashscope (stub)',
   () => engineFor(),
   (workDir) => jobIn(workDir, 'wan2.7-t2v', t2vBody, 5, 'conformance'),
-  { timeoutMs: 20_000 },
+  { timeoutMs: 20_000, resumable: true },
 );

@@ -97,7 +97,7 @@ describe('novita engine against its stub', () => {
     const engine = engineFor();
     const job = await jobOf('wan2.7-i2v', { ...i2vBody, seed: 5, extra: { webhook: { url: 'https://client.example/hook' } } }, 5);
     const operation = await engine.start(job);
-    assert.deepEqual(Object.keys(operation).sort(), ['acceptedAt', 'engine', 'upstreamTaskId']);
+    assert.deepEqual(Object.keys(operation).sort(), ['acceptedAt', 'engine', 'expectedRunMs', 'upstreamTaskId', 'warnings']);
     assert.equal(operation.engine, 'novita');
     const create = stub.creates().at(-1)!;
     assert.equal(create.url, '/v3/async/wan2.7-i2v');
@@ -248,5 +248,5 @@ runEngineConformance(
   'novita (stub)',
   () => engineFor(),
   (workDir) => jobIn(workDir, 'wan2.7-t2v', { prompt: 'p', size: '1280*720' }, 5, 'conformance'),
-  { timeoutMs: 20_000 },
+  { timeoutMs: 20_000, resumable: true },
 );

@@ -10,7 +10,7 @@ import { Semaphore } from '../../src/engines/upstream/semaphore.js';
 import { upstreamSettings } from '../../src/engines/upstream/upstream-engine-options.js';
 import { withUpstreamMediaUrls } from '../../src/engines/upstream/upstream-media.js';
 import { readUpstreamOperation } from '../../src/engines/upstream/upstream-operation.js';
-import { modelById } from '../../src/models/registry.js';
+import { modelById, modelIds } from '../../src/models/registry.js';
 import type { ModelId } from '../../src/models/model.js';
 import { validateRequest } from '../../src/models/validate-request.js';
 import { ApiError } from '../../src/spec/api-error.js';
@@ -185,7 +185,7 @@ describe('progress estimate', () => {
 
 describe('upstream operation and settings', () => {
   test('only a well-formed operation of the same engine is read', () => {
-    const good = { engine: 'dashscope', upstreamTaskId: 'abc', acceptedAt: 1_700_000_000_000 };
+    const good = { engine: 'dashscope', upstreamTaskId: 'abc', acceptedAt: 1_700_000_000_000, expectedRunMs: 160_000, warnings: ['w'] };
     assert.deepEqual(readUpstreamOperation(good, 'dashscope'), good);
     assert.equal(readUpstreamOperation(good, 'novita'), undefined);
     for (const bad of [{}, { ...good, upstreamTaskId: '' }, { ...good, upstreamTaskId: 7 }, { ...good, acceptedAt: 'x' }, { ...good, acceptedAt: null }]) {
@@ -193,7 +193,13 @@ describe('upstream operation and settings', () => {
     }
   });
 
-  const defaults = { name: 'up', baseUrl: 'https://up.example', suggestedPollMs: 15_000 };
+  test('an operation saved before run times and warnings were kept is followed with the longest estimate and no warnings', () => {
+    const old = readUpstreamOperation({ engine: 'dashscope', upstreamTaskId: 'abc', acceptedAt: 1 }, 'dashscope');
+    assert.deepEqual(old?.warnings, []);
+    assert.equal(old?.expectedRunMs, expectedRunMs(job('wan2.7-t2v', { prompt: 'p', size: '1920*1080', duration: 15 }).request));
+  });
+
+  const defaults = { kind: 'up', name: 'up', baseUrl: 'https://up.example', models: modelIds, requiresApiKey: true, suggestedPollMs: 15_000 };
   const download = async () => {};
 
   test('defaults: capacity 1000, 32 requests at once, 30 s timeout, polling from 2 s to the suggested interval', () => {
@@ -203,12 +209,15 @@ describe('upstream operation and settings', () => {
     assert.equal(settings.requestTimeoutMs, 30_000);
     assert.deepEqual(settings.poll, { initialMs: 2000, maxMs: 15_000, jitter: 0.2 });
     assert.equal(settings.name, 'up');
+    assert.deepEqual(settings.models, modelIds);
   });
 
   test('a missing key, a base URL that is not http(s), or a nonsense number are refused, without echoing the key', () => {
     assert.throws(() => upstreamSettings({ apiKey: '', downloadResult: download }, defaults), /needs an API key/);
     assert.throws(() => upstreamSettings({ apiKey: 'k', baseUrl: 'ftp://x', downloadResult: download }, defaults), /http\(s\) base URL/);
     assert.throws(() => upstreamSettings({ apiKey: 'k', capacity: 0, downloadResult: download }, defaults), /capacity/);
+    assert.throws(() => upstreamSettings({ apiKey: 'k', models: [], downloadResult: download }, defaults), /carries out no model/);
+    assert.equal(upstreamSettings({ downloadResult: download }, { ...defaults, requiresApiKey: false }).apiKey, undefined, 'a GPU server needs no key');
     assert.throws(() => upstreamSettings({ apiKey: 'secret-k', poll: { jitter: 1 }, downloadResult: download }, defaults), (error: Error) => {
       return /jitter/.test(error.message) && !error.message.includes('secret-k');
     });

@@ -87,8 +87,34 @@ describe('upstream HTTP', () => {
     assert.equal(client.describe(response), 'HTTP 401 InvalidApiKey: Invalid API-key provided: [redacted]');
   });
 
-  test('an empty key is refused', () => {
-    assert.throws(() => new UpstreamHttp({ engine: 'up', baseUrl: 'http://x', apiKey: '', timeoutMs: 1, maxConcurrentRequests: 1, describeError: () => ({}) }));
+  test('without a key no Authorization is sent (a GPU server started without one); with one, result URLs get it on its origin only', async () => {
+    const server = await startStubServer();
+    server.script('GET /open', { json: {} });
+    const keyless = new UpstreamHttp({ engine: 'gpu', baseUrl: server.url, timeoutMs: 2000, maxConcurrentRequests: 1, describeError: () => ({}) });
+    await keyless.send('GET', '/open');
+    assert.equal(server.requestsTo('GET /open')[0].headers.authorization, undefined);
+    assert.deepEqual(keyless.credentialsFor(`${server.url}/v1/videos/1/content`), {});
+    const keyed = http('http://gpu.example:8091/v1');
+    assert.deepEqual(keyed.credentialsFor('http://gpu.example:8091/v1/videos/1/content'), { authorization: `Bearer ${apiKey}` });
+    assert.deepEqual(keyed.credentialsFor('http://gpu.example:9999/elsewhere.mp4'), {}, 'another port is another origin');
+    assert.deepEqual(keyed.credentialsFor('https://cdn.example/video.mp4'), {});
+    assert.deepEqual(keyed.credentialsFor('not a url'), {});
+  });
+
+  test('a FormData body goes as multipart, and DELETE is sent', async () => {
+    const server = await startStubServer();
+    server.script('POST /videos', { json: { id: 'v1' } });
+    server.script('DELETE /videos/v1', { json: { deleted: true } });
+    const form = new FormData();
+    form.set('prompt', 'a boat');
+    form.set('input_reference', new Blob([Buffer.from('PNGDATA')], { type: 'image/png' }), 'first.png');
+    await http(server.url).send('POST', '/videos', form);
+    const [request] = server.requestsTo('POST /videos');
+    assert.match(String(request.headers['content-type']), /^multipart\/form-data; boundary=/);
+    const parsed = await new Response(new Uint8Array(request.body), { headers: { 'content-type': String(request.headers['content-type']) } }).formData();
+    assert.equal(parsed.get('prompt'), 'a boat');
+    assert.equal((parsed.get('input_reference') as File).name, 'first.png');
+    assert.equal((await http(server.url).send('DELETE', '/videos/v1')).status, 200);
   });
 });
 

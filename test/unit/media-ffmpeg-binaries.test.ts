@@ -16,6 +16,16 @@ describe('resolveFfmpeg', () => {
     assert.equal(toolchain.hasFilter('='), false, 'the legend of the table is not a filter');
   });
 
+  test('reads the command-line options the build takes', async () => {
+    const toolchain = await resolveFfmpeg();
+    for (const name of ['progress', 'stdin', 'filter_complex', 'y']) assert.ok(toolchain.hasOption(name), name);
+    assert.equal(toolchain.hasOption('no_such_option'), false);
+    // The npm package's 4.1 predates -stats_period (4.4); Debian 12's 5.1 has it.
+    const npmPath = ((await import('@ffmpeg-installer/ffmpeg')) as { default: { path: string } }).default.path;
+    assert.equal((await resolveFfmpeg({ ffmpegPath: npmPath })).hasOption('stats_period'), false);
+    assert.equal((await resolveFfmpeg({ ffmpegPath: '/usr/bin/ffmpeg' })).hasOption('stats_period'), true);
+  });
+
   test('is resolved once for the same options', async () => {
     assert.equal(await resolveFfmpeg(), await resolveFfmpeg({}));
   });

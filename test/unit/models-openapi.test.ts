@@ -33,18 +33,52 @@ describe('registry', () => {
 
 describe('OpenAPI document', () => {
   const document = buildOpenApiDocument({ serverUrl: 'https://video.example.com' });
-  const paths = document.paths as Record<string, Record<string, Operation>>;
+  const paths = document.paths as unknown as Record<string, Record<string, Operation>>;
 
-  it('is OpenAPI 3.1 with the four create-task endpoints and the Task Result, nothing else', () => {
+  it('is OpenAPI 3.1 with the four create-task endpoints, the Task Result, the task lifecycle, webhooks, uploads, files, the probes, itself and the OpenAI-compatible videos', () => {
+    // That these are exactly the routes the server registers is checked in test/http/contract.test.ts.
     assert.equal(document.openapi, '3.1.0');
     assert.deepEqual(Object.keys(paths).sort(), [
+      '/healthz',
+      '/openapi.json',
+      '/readyz',
+      '/v1/videos',
+      '/v1/videos/{video_id}',
+      '/v1/videos/{video_id}/content',
+      '/v3/async/task-cancel',
+      '/v3/async/task-events',
       '/v3/async/task-result',
+      '/v3/async/task-webhooks',
+      '/v3/async/tasks',
       '/v3/async/wan2.7-i2v',
       '/v3/async/wan2.7-r2v',
       '/v3/async/wan2.7-t2v',
       '/v3/async/wan2.7-videoedit',
+      '/v3/files/{key}',
+      '/v3/uploads',
+      '/v3/webhook-secret',
     ]);
     assert.deepEqual(Object.keys(paths['/v3/async/task-result']), ['get']);
+    assert.deepEqual(Object.keys(paths['/v1/videos']).sort(), ['get', 'post']);
+    assert.deepEqual(Object.keys(paths['/v1/videos/{video_id}']).sort(), ['delete', 'get']);
+  });
+
+  it('needs no API key for the probes, the document and the signed file URLs, and one for everything else', () => {
+    const open = ['/healthz', '/readyz', '/openapi.json', '/v3/files/{key}'];
+    for (const [path, operations] of Object.entries(paths)) {
+      for (const operation of Object.values(operations) as { security?: unknown[] }[]) {
+        assert.deepEqual(operation.security, open.includes(path) ? [] : undefined, path);
+      }
+    }
+  });
+
+  it('answers every operation\'s other failures in the documented error body', () => {
+    for (const [path, operations] of Object.entries(paths)) {
+      for (const operation of Object.values(operations)) {
+        const fallback = operation.responses.default as { content: Record<string, { schema: { $ref: string } }> };
+        assert.equal(fallback.content['application/json'].schema.$ref, '#/components/schemas/Error', path);
+      }
+    }
   });
 
   it('describes each request body with the very schema that validates it', () => {

@@ -5,7 +5,15 @@ import { r2v } from '../../src/models/r2v.js';
 import { models } from '../../src/models/registry.js';
 import { t2v } from '../../src/models/t2v.js';
 import { videoedit } from '../../src/models/videoedit.js';
+import { maxNestingDepth } from '../../src/models/validate-request.js';
 import { accepts, refuses, withField, minimalBodies } from './models-assertions.js';
+
+/** An object holding `levels` more levels of objects inside it. */
+function nested(levels: number): Record<string, unknown> {
+  let value: Record<string, unknown> = {};
+  for (let level = 0; level < levels; level++) value = { a: value };
+  return value;
+}
 
 /** Rules that hold for every model: defaults, strict types, unknown fields, URLs, the body itself. */
 
@@ -164,6 +172,13 @@ describe('media URLs', () => {
     accepts(i2v, { image_url: 'https://example.com/画像/猫.png' });
   });
 
+  it('reads the scheme without regard to case, as URLs do', () => {
+    for (const url of ['HTTP://example.com/a.png', 'Https://example.com/a.png', 'hTTpS://example.com/a.png']) {
+      assert.equal(accepts(i2v, { image_url: url }).image_url, url);
+    }
+    accepts(r2v, { prompt: 'x', media: [{ type: 'reference_image', url: 'HTTPS://example.com/a.png' }] });
+  });
+
   it('shortens a long value in the message and in metadata', () => {
     const url = `ftp://example.com/${'a'.repeat(200)}`;
     const refusal = refuses(i2v, { image_url: url }, { field: 'image_url' });
@@ -182,6 +197,21 @@ describe('the body', () => {
       }
     });
   }
+
+  it(`refuses objects and arrays nested deeper than ${maxNestingDepth} levels before copying them, without overflowing the stack`, () => {
+    // Built without recursion, far deeper than any stack: the check must not recurse either.
+    let deep: unknown[] = [];
+    for (let level = 0; level < 100_000; level++) deep = [deep];
+    for (const extra of [{ deep }, nested(maxNestingDepth - 1)]) {
+      assert.throws(() => accepts(t2v, { ...minimalBodies['wan2.7-t2v'], extra }), {
+        reason: 'INVALID_REQUEST_BODY',
+        message: `the request body nests objects and arrays deeper than the limit of ${maxNestingDepth} levels`,
+        metadata: { field: 'body', limit: maxNestingDepth },
+      });
+    }
+    // The body is level 1 and extra level 2: extra may hold 30 more.
+    assert.ok(accepts(t2v, { ...minimalBodies['wan2.7-t2v'], extra: nested(maxNestingDepth - 2) }));
+  });
 
   it('accepts extra, free-form, and keeps it', () => {
     const extra = { webhook: { url: 'https://example.com/hook' }, anything: [1, 2] };

@@ -172,7 +172,7 @@ test('a redirect from an allowed host is checked again: to loopback or to a priv
 test('a redirect to another scheme is refused', async () => {
   const error = await failure(downloader(loopbackAllowed).download(local('/to-ftp'), newFile(), { maxBytes: 1e6 }));
   assert.equal(error.code, 'URL_NOT_ALLOWED');
-  assert.equal(error.message, `${local('/to-ftp')} redirects to a URL that uses ftp:; only http: and https: URLs can be downloaded`);
+  assert.equal(error.message, `${local('/to-ftp')} redirects to a URL that uses ftp:; only http: and https: URLs are accepted`);
 });
 
 test('five redirects are followed, a sixth is refused', async () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { PreviewEngine, requiredFilters } from '../../src/engines/preview/preview-engine.js';
@@ -7,7 +7,7 @@ import type { FfmpegToolchain } from '../../src/media/ffmpeg-binaries.js';
 import { ApiError } from '../../src/spec/api-error.js';
 import type { EngineStatus } from '../../src/spec/engine.js';
 import { engineJob, waitForEnd } from '../support/engine-conformance.js';
-import { testToolchain } from '../support/media-fixtures.js';
+import { makeImage, testToolchain } from '../support/media-fixtures.js';
 import { tempDir } from '../support/temp-dir.js';
 
 /** The life of a preview render as the worker sees it: start, progress, end, cancel, restart. */
@@ -100,7 +100,7 @@ describe('preview engine', () => {
     assert.ok([...percents].some((percent) => percent > 0 && percent < 99), [...percents].join(', '));
   });
 
-  test('a render that fails is TASK_FAILED with the cause, and leaves no partial file', async () => {
+  test('a render that fails is TASK_FAILED naming the field and the preview renderer; the log detail gets the rest; no partial file', async () => {
     const engine = new PreviewEngine({ toolchain });
     const workDir = await mkdtemp(path.join(dir, 'job-'));
     const notAnImage = path.join(dir, 'not-an-image.png');
@@ -112,20 +112,79 @@ describe('preview engine', () => {
     assert.ok(status.error instanceof ApiError);
     assert.equal(status.error.status, 500);
     assert.equal(status.error.reason, 'TASK_FAILED');
-    assert.match(status.error.message, /^preview render failed: /);
+    assert.equal(
+      status.error.message,
+      'preview render failed: image_url has no picture whose size can be read (the preview engine is a procedural renderer built on ffmpeg, not the Wan model)',
+    );
+    assert.deepEqual(status.error.metadata, { engine: 'preview', field: 'image_url' });
+    assert.deepEqual(await readdir(workDir), []);
+
+    const unreadable = engineJob('wan2.7-i2v', { image_url: 'https://m.test/x.png', resolution: '720P', duration: 2 }, { workDir, files: { image_url: path.join(dir, 'gone.png') } });
+    const failed = await waitForEnd(engine, await engine.start(unreadable), unreadable, 30_000);
+    assert.equal(failed.state, 'failed');
+    if (failed.state !== 'failed') return;
+    assert.equal(failed.error.message, 'preview render failed: image_url could not be decoded (the preview engine is a procedural renderer built on ffmpeg, not the Wan model)');
+    assert.match(failed.detail ?? '', /^ffprobe failed: .*gone\.png/s, 'the log gets what ffprobe said');
+  });
+
+  test('an input that ffmpeg cannot decode mid-render is blamed by field, with ffmpeg’s log and command in the detail', async () => {
+    const engine = new PreviewEngine({ toolchain });
+    const workDir = await mkdtemp(path.join(dir, 'job-'));
+    const image = await makeImage(toolchain, path.join(dir, 'first.png'), { width: 320, height: 240 });
+    // A valid probe, but no picture to decode: the PNG's data is cut off after its header.
+    const broken = path.join(dir, 'last.png');
+    await writeFile(broken, (await readFile(image)).subarray(0, 100));
+    const job = engineJob(
+      'wan2.7-i2v',
+      { image_url: 'https://m.test/a.png', last_frame_url: 'https://m.test/b.png', resolution: '720P', duration: 2 },
+      { workDir, files: { image_url: image, last_frame_url: broken } },
+    );
+    const status = await waitForEnd(engine, await engine.start(job), job, 30_000);
+    assert.equal(status.state, 'failed');
+    if (status.state !== 'failed') return;
+    assert.match(status.error.message, /^preview render failed: last_frame_url could not be decoded \(the preview engine is a procedural renderer built on ffmpeg, not the Wan model\)$/);
+    assert.equal(status.error.metadata.field, 'last_frame_url');
+    assert.match(status.detail ?? '', /^ffmpeg exited with code \d+:\n/);
+    assert.match(status.detail ?? '', /\ncommand: ffmpeg .*last\.png/);
     assert.deepEqual(await readdir(workDir), []);
   });
 
-  test('an operation this process does not know is lost; one whose file is finished is found after a restart', async () => {
+  test('eta, from a second into the render, is within 50 % of the time the render really still takes', async () => {
+    const engine = new PreviewEngine({ toolchain });
+    const job = await t2v({ size: '1920*1080', duration: 15 });
+    const started = performance.now();
+    const operation = await engine.start(job);
+    const samples: { at: number; eta: number }[] = [];
+    let status = await engine.status(operation, job);
+    while (status.state === 'running') {
+      const at = (performance.now() - started) / 1000;
+      if (at >= 1 && status.progressPercent > 0) samples.push({ at, eta: status.etaSeconds });
+      await engine.changed(operation, 100);
+      status = await engine.status(operation, job);
+    }
+    assert.equal(status.state, 'succeeded');
+    const ended = (performance.now() - started) / 1000;
+    // Each reading against the time the render then really took, while at least a second was left;
+    // within 50 %, give or take the rounding to whole seconds. The machine's load may change under
+    // a reading (other tests run beside this one), so three in four must hold, not every one: an
+    // eta that assumed real time (15 s of video in about 4 s) fails nearly all of them.
+    const readings = samples
+      .map(({ at, eta }) => ({ at, eta, truth: ended - at }))
+      .filter(({ truth }) => truth >= 1);
+    const good = readings.filter(({ eta, truth }) => Math.abs(eta - truth) <= 0.5 * truth + 0.5);
+    const shown = readings.map(({ at, eta, truth }) => `${at.toFixed(2)} s: eta ${eta}, truly ${truth.toFixed(2)}`).join('; ');
+    assert.ok(readings.length >= 2, `only ${readings.length} reading(s): ${shown}`);
+    assert.ok(good.length >= 0.75 * readings.length, `${good.length} of ${readings.length} readings within 50 %: ${shown}`);
+  });
+
+  test('an operation this process does not know is lost, even when its render had finished (after a restart)', async () => {
     const engine = new PreviewEngine({ toolchain });
     const job = await t2v();
     assert.deepEqual(await engine.status({ engine: 'preview', renderId: '6f1c2a8e-1d2b-4c3d-9e4f-5a6b7c8d9e0f' }, job), { state: 'lost' });
     const operation = await engine.start(job);
-    const finished = await waitForEnd(engine, operation, job, 30_000);
+    assert.equal((await waitForEnd(engine, operation, job, 30_000)).state, 'succeeded');
     const restarted = new PreviewEngine({ toolchain });
-    const found = await restarted.status(JSON.parse(JSON.stringify(operation)), job);
-    assert.equal(found.state, 'succeeded');
-    assert.deepEqual(found.state === 'succeeded' && found.videos, finished.state === 'succeeded' && finished.videos);
+    assert.deepEqual(await restarted.status(JSON.parse(JSON.stringify(operation)), job), { state: 'lost' });
   });
 
   test('frame rate and encoder are options', async () => {

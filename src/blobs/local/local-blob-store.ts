@@ -1,16 +1,22 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { copyFile, mkdir, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { BlobReadable, BlobStore } from '../../spec/blob-store.js';
-import { contentTypeOfKey, isValidBlobKey } from '../blob-key.js';
+import type { BlobInfo, BlobReadable, BlobStore } from '../../spec/blob-store.js';
+import { contentTypeOfName } from '../../models/media-formats.js';
+import { isPubliclyReachable } from '../../net/public-url.js';
+import { assertValidBlobKey } from '../blob-key.js';
 import type { UrlSigner } from '../url-signer.js';
 
 /** Where the files route serves blobs. */
 const filesPath = '/v3/files/';
 
-/** Blobs as files under one directory, served by this server at signed URLs (`/v3/files/<key>`). */
+/**
+ * Blobs as files under one directory, served by this server at signed URLs
+ * (`/v3/files/<key>?expires=…&signature=…`, see http/routes/files.ts). The type of a file is
+ * read from its key's extension, so nothing is kept beside it.
+ */
 export class LocalBlobStore implements BlobStore {
   constructor(
     private readonly root: string,
@@ -18,6 +24,10 @@ export class LocalBlobStore implements BlobStore {
     /** Resolved lazily: the listening port is known only once the server is up. */
     private readonly baseUrl: () => string,
   ) {}
+
+  get urlsReachOutside(): boolean {
+    return isPubliclyReachable(this.baseUrl());
+  }
 
   async putFile(key: string, sourcePath: string): Promise<void> {
     await this.writeWhole(key, (partial) => copyFile(sourcePath, partial));
@@ -33,26 +43,16 @@ export class LocalBlobStore implements BlobStore {
     return bytes;
   }
 
-  signedUrl(key: string, expiresAt: number): string {
-    const expires = Math.floor(expiresAt / 1000);
-    const signature = this.signer.sign(key, expires);
-    return `${this.baseUrl()}${filesPath}${key}?expires=${expires}&signature=${signature}`;
+  async url(key: string, expiresAt: number): Promise<string> {
+    assertValidBlobKey(key);
+    // Rounded up: the link must work until at least expiresAt.
+    const expires = Math.ceil(expiresAt / 1000);
+    return `${this.baseUrl()}${filesPath}${key}?expires=${expires}&signature=${this.signer.sign(key, expires)}`;
   }
 
-  keyOfSignedUrl(url: string, now: number): { key: string; expired: boolean } | undefined {
-    let parsed: URL;
-    try {
-      parsed = new URL(url);
-    } catch {
-      return undefined;
-    }
-    if (parsed.origin !== new URL(this.baseUrl()).origin || !parsed.pathname.startsWith(filesPath)) return undefined;
-    const key = decodeURIComponent(parsed.pathname.slice(filesPath.length));
-    const expires = Number(parsed.searchParams.get('expires'));
-    const signature = parsed.searchParams.get('signature');
-    if (!isValidBlobKey(key) || !Number.isInteger(expires) || !signature) return undefined;
-    const verdict = this.signer.verify(key, expires, signature, now);
-    return verdict === 'invalid' ? undefined : { key, expired: verdict === 'expired' };
+  async head(key: string): Promise<BlobInfo | undefined> {
+    const info = await stat(this.pathOf(key)).catch(() => undefined);
+    return info?.isFile() ? { size: info.size, contentType: contentTypeOfName(key) } : undefined;
   }
 
   async open(key: string, range?: { start: number; end?: number }): Promise<BlobReadable | undefined> {
@@ -62,8 +62,31 @@ export class LocalBlobStore implements BlobStore {
     return {
       stream: createReadStream(file, range),
       size: info.size,
-      contentType: contentTypeOfKey(key),
+      contentType: contentTypeOfName(key),
     };
+  }
+
+  async delete(keys: readonly string[]): Promise<void> {
+    for (const key of keys) {
+      await rm(this.pathOf(key), { force: true });
+      await this.removeEmptyParents(key);
+    }
+  }
+
+  /**
+   * A task's results live in a folder of their own (`videos/<task>/`), which would otherwise
+   * stay behind empty. The top folder (`videos/`, `uploads/`) is kept: other writers may be
+   * about to create their folder in it.
+   */
+  private async removeEmptyParents(key: string): Promise<void> {
+    const segments = key.split('/');
+    for (let depth = segments.length - 1; depth >= 2; depth--) {
+      try {
+        await rmdir(path.join(this.root, ...segments.slice(0, depth)));
+      } catch {
+        return; // not empty (or not ours to remove): neither are the folders above it
+      }
+    }
   }
 
   /** Writes beside the target, then renames: a reader never sees half a file, a failure leaves none. */
@@ -81,7 +104,7 @@ export class LocalBlobStore implements BlobStore {
   }
 
   private pathOf(key: string): string {
-    if (!isValidBlobKey(key)) throw new Error(`invalid blob key ${JSON.stringify(key)}`);
+    assertValidBlobKey(key);
     const resolved = path.resolve(this.root, key);
     // Belt and braces: the key check already forbids it, but never leave the root.
     if (!resolved.startsWith(path.resolve(this.root) + path.sep)) throw new Error(`blob key escapes the store: ${key}`);

@@ -4,7 +4,7 @@ import type { EngineJob } from '../../spec/engine.js';
 import { acceptedTaskId, checkTask, isSuccess, sendCreate, sendQuietly } from '../upstream/upstream-calls.js';
 import type { UpstreamConnection } from '../upstream/upstream-engine-options.js';
 import { UpstreamHttp, type UpstreamResponse } from '../upstream/upstream-http.js';
-import type { PollOutcome, UpstreamProtocol } from '../upstream/upstream-protocol.js';
+import type { Accepted, PollOutcome, UpstreamProtocol } from '../upstream/upstream-protocol.js';
 import { createRejection, describeDashScopeError, taskFailure } from './dashscope-errors.js';
 import { translateRequest } from './translate-request.js';
 
@@ -27,11 +27,11 @@ export class DashScopeProtocol implements UpstreamProtocol {
     this.http = new UpstreamHttp({ ...connection, describeError: describeDashScopeError });
   }
 
-  async create(job: EngineJob, request: ModelRequest): Promise<string> {
-    const { body } = translateRequest(job.model, request, job.seed);
+  async create(job: EngineJob, request: ModelRequest): Promise<Accepted> {
+    const { body, warnings } = translateRequest(job.model, request, job.seed);
     const response = await sendCreate(this.http, createPath, body, { 'x-dashscope-async': 'enable' });
     if (!isSuccess(response)) throw createRejection(this.http, response);
-    return acceptedTaskId(this.http, response, outputOf(response.body).task_id);
+    return { upstreamTaskId: acceptedTaskId(this.http, response, outputOf(response.body).task_id), warnings };
   }
 
   async poll(upstreamTaskId: string): Promise<PollOutcome> {
@@ -43,8 +43,8 @@ export class DashScopeProtocol implements UpstreamProtocol {
     await sendQuietly(this.http, 'POST', `${taskPath(upstreamTaskId)}/cancel`);
   }
 
-  warnings(job: EngineJob): string[] {
-    return translateRequest(job.model, job.request, job.seed).warnings;
+  credentialsFor(url: string): Record<string, string> {
+    return this.http.credentialsFor(url);
   }
 
   private readTask(upstreamTaskId: string, response: UpstreamResponse): PollOutcome {

@@ -7,8 +7,8 @@ import type { VideoeditRequest } from '../../models/videoedit.js';
 
 /**
  * Our request → the body of DashScope's video-synthesis call, for the four Wan 2.7 models. Pure:
- * the same request and seed always give the same body and the same warnings, so the warnings can
- * be computed again when the task ends.
+ * the same request and seed always give the same body and the same warnings; the warnings are
+ * kept in the operation, for the result.
  *
  * Every field of our request is either sent, translated, or named in a warning: a paid generation
  * never silently ignores a setting. See docs/upstream-engines.md for the table.

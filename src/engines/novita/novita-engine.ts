@@ -1,3 +1,4 @@
+import { modelIds } from '../../models/registry.js';
 import { UpstreamEngine } from '../upstream/upstream-engine.js';
 import type { UpstreamDefaults, UpstreamEngineOptions } from '../upstream/upstream-engine-options.js';
 import { NovitaProtocol } from './novita-protocol.js';
@@ -5,7 +6,10 @@ import { NovitaProtocol } from './novita-protocol.js';
 export type NovitaEngineOptions = UpstreamEngineOptions;
 
 export const novitaDefaults: UpstreamDefaults = {
+  kind: 'novita',
   name: 'novita',
+  models: modelIds,
+  requiresApiKey: true,
   baseUrl: 'https://api.novita.ai',
   // The provider suggests no interval; its tasks report progress, worth reading every 10 s.
   suggestedPollMs: 10_000,
@@ -14,7 +18,7 @@ export const novitaDefaults: UpstreamDefaults = {
 /**
  * Carries tasks out at a provider of this same API (novita.ai, its resellers, or another server
  * like this one): the request is forwarded with the job's seed, followed until it ends, and its
- * videos copied into the job's workDir.
+ * videos copied into the attempt's workDir.
  */
 export class NovitaEngine extends UpstreamEngine {
   constructor(options: NovitaEngineOptions) {

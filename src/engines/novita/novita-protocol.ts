@@ -4,7 +4,7 @@ import type { EngineJob } from '../../spec/engine.js';
 import { acceptedTaskId, checkTask, isSuccess, sendCreate } from '../upstream/upstream-calls.js';
 import type { UpstreamConnection } from '../upstream/upstream-engine-options.js';
 import { UpstreamHttp, type UpstreamResponse } from '../upstream/upstream-http.js';
-import type { PollOutcome, UpstreamProtocol } from '../upstream/upstream-protocol.js';
+import type { Accepted, PollOutcome, UpstreamProtocol } from '../upstream/upstream-protocol.js';
 import { createRejection, describeNovitaError, taskFailure } from './novita-errors.js';
 
 /**
@@ -18,10 +18,11 @@ export class NovitaProtocol implements UpstreamProtocol {
     this.http = new UpstreamHttp({ ...connection, describeError: describeNovitaError });
   }
 
-  async create(job: EngineJob, request: ModelRequest): Promise<string> {
+  async create(job: EngineJob, request: ModelRequest): Promise<Accepted> {
     const response = await sendCreate(this.http, `/v3/async/${encodeURIComponent(job.model)}`, forwardedBody(request, job.seed));
     if (!isSuccess(response)) throw createRejection(this.http, response);
-    return acceptedTaskId(this.http, response, (response.body as { task_id?: unknown } | undefined)?.task_id);
+    // The same API on both sides: every field is sent as it is, so nothing is lost.
+    return { upstreamTaskId: acceptedTaskId(this.http, response, (response.body as { task_id?: unknown } | undefined)?.task_id), warnings: [] };
   }
 
   async poll(upstreamTaskId: string): Promise<PollOutcome> {
@@ -33,8 +34,8 @@ export class NovitaProtocol implements UpstreamProtocol {
     // The API has no way to cancel a task: it runs to its end at the upstream.
   }
 
-  warnings(): string[] {
-    return [];
+  credentialsFor(url: string): Record<string, string> {
+    return this.http.credentialsFor(url);
   }
 
   private readResult(upstreamTaskId: string, response: UpstreamResponse): PollOutcome {

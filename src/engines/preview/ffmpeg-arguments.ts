@@ -33,12 +33,6 @@ export interface OutputOptions {
    * boxes only and there is no caption. Only pass one when the ffmpeg build has `drawtext`.
    */
   watermarkFontFile?: string;
-  /**
-   * Run a generated picture or soundtrack (a graph of sources only) as a `-f lavfi` input, in its
-   * own thread. Much faster on two cores, but ffmpeg 4.1 corrupts its heap with two such graphs
-   * running at once, so the engine turns it on only for builds of 4.3 and later.
-   */
-  parallelSources?: boolean;
 }
 
 /**
@@ -64,11 +58,12 @@ export function buildFfmpegArguments(plan: RenderPlan, output: OutputOptions): s
   );
   const soundGraph = new FilterGraph(inputs);
   const audio = soundtrackStream(soundGraph, plan);
-  // With `parallelSources`, a graph of sources only (a generated picture or soundtrack) runs as a
-  // lavfi input, in its own thread; graphs that read input files share one -filter_complex.
+  // A graph of sources only (a generated picture or soundtrack) runs as a lavfi input, which
+  // ffmpeg reads in its own thread, in parallel with the encoder: on two cores much faster than
+  // inside -filter_complex. Graphs that read input files share one -filter_complex.
   const complex: string[] = [];
   const mapOf = (graph: FilterGraph, label: string, kind: 'v' | 'a'): string => {
-    if (!output.parallelSources || graph.usesInputs()) {
+    if (graph.usesInputs()) {
       complex.push(graph.filterComplex());
       return `[${label}]`;
     }
@@ -89,4 +84,11 @@ export function buildFfmpegArguments(plan: RenderPlan, output: OutputOptions): s
     ...['-max_muxing_queue_size', '1024', '-movflags', '+faststart', '-fflags', '+bitexact'],
     output.outputPath,
   ];
+}
+
+/** The file each input of a command made by `buildFfmpegArguments` reads, in order; undefined for a generated (lavfi) input. */
+export function inputFilesOf(args: readonly string[]): (string | undefined)[] {
+  return args.flatMap((arg, index) =>
+    arg === '-i' ? [args[index - 2] === '-f' && args[index - 1] === 'lavfi' ? undefined : args[index + 1]] : [],
+  );
 }

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { FfmpegToolchain } from '../../media/ffmpeg-binaries.js';
-import type { Engine, EngineJob, EngineOperation, EngineStatus } from '../../spec/engine.js';
+import type { Engine, EngineJob, EngineOperation, EngineStatus, StatusContext } from '../../spec/engine.js';
+import { models } from '../../models/registry.js';
 import { defaultEncoderSettings, type EncoderSettings } from './ffmpeg-arguments.js';
 import { RenderRun, type RenderSettings } from './render-run.js';
 import { findWatermarkFont } from './watermark.js';
@@ -20,12 +20,15 @@ export interface PreviewEngineOptions {
    */
   watermarkFontFile?: string | null;
   /**
-   * Generated pictures and soundtracks as separate lavfi inputs, rendered in parallel (see
-   * `OutputOptions.parallelSources`). Default: on for ffmpeg 4.3 and later (detected by xfade).
+   * How long an ended render's status is kept for the worker to read; after that it is `lost`,
+   * as is every render of an earlier process.
    */
-  parallelSources?: boolean;
-  /** How long an ended render stays in memory for `status`; its file answers after that. */
   keepEndedMs?: number;
+  /**
+   * A render whose ffmpeg has not moved on for this long is stopped and fails (a hung ffmpeg would
+   * hold its task for ever). Default 60 s: a render moves every fraction of a second.
+   */
+  stallTimeoutMs?: number;
   /** Renders at once in this process; each takes about a core. Default 2. */
   capacity?: number;
 }
@@ -38,28 +41,32 @@ type PreviewOperation = {
 
 const defaultFrameRate = 24;
 const defaultKeepEndedMs = 10 * 60_000;
+const defaultStallTimeoutMs = 60_000;
 const renderIdPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
  * Every filter the renderer may use; all are in ffmpeg 4.1 and later builds with the usual
- * libraries (`drawtext` is optional: without it there are no letters, see `watermarkFontFile`;
- * `xfade` is not used because 4.1 lacks it).
+ * libraries (`drawtext` is optional: without it there are no letters, see `watermarkFontFile`).
  */
 export const requiredFilters = [
   'geq', 'zoompan', 'overlay', 'drawbox', 'fade', 'edgedetect', 'colorchannelmixer', 'vignette', 'lutrgb',
   'boxblur', 'hue', 'eq', 'negate', 'colorbalance', 'tpad', 'fps', 'trim', 'setsar', 'scale', 'crop', 'format',
-  'split', 'reverse', 'color', 'adelay', 'amix', 'anoisesrc', 'anullsrc', 'apad', 'atrim', 'asetpts', 'aformat',
-  'tremolo', 'afade', 'sine', 'volume',
+  'split', 'reverse', 'loop', 'settb', 'setpts', 'color', 'adelay', 'amix', 'anoisesrc', 'anullsrc', 'apad', 'atrim',
+  'asetpts', 'aformat', 'tremolo', 'afade', 'sine', 'volume',
 ] as const;
 
 /**
  * The local renderer: draws a stand-in video with ffmpeg that has every property of the real
  * output (size, length, frame rate, audio or none, watermark) and depends only on the request
- * and seed. Renders run inside this process; after a restart, a render that had finished is
- * found by its file and one that had not is `lost`.
+ * and seed. Renders live and die with this process: the status of a render is known only to
+ * the process that started it, so after a restart every render is `lost` and the worker starts
+ * it again (its work directory, with any file in it, is removed when the attempt ends).
  */
 export class PreviewEngine implements Engine {
   readonly name = 'preview';
+  readonly kind = 'preview';
+  /** Every model: the renderer draws each of them. */
+  readonly models = models.map((model) => model.id);
   readonly capacity: number;
   readonly survivesRestart = false;
   private readonly renders = new Map<string, RenderRun>();
@@ -78,14 +85,13 @@ export class PreviewEngine implements Engine {
       toolchain: options.toolchain,
       frameRate: options.frameRate ?? defaultFrameRate,
       encoder: { ...defaultEncoderSettings, ...options.encoder },
-      // xfade arrived in ffmpeg 4.3: its presence tells a build past 4.1's lavfi threading bug.
-      parallelSources: options.parallelSources ?? options.toolchain.hasFilter('xfade'),
       // Letters need drawtext (libfreetype), which not every build has: without it, boxes only.
       watermarkFontFile: !options.toolchain.hasFilter('drawtext')
         ? Promise.resolve(undefined)
         : options.watermarkFontFile === undefined
           ? findWatermarkFont()
           : Promise.resolve(options.watermarkFontFile ?? undefined),
+      stallTimeoutMs: options.stallTimeoutMs ?? defaultStallTimeoutMs,
     };
     this.keepEndedMs = options.keepEndedMs ?? defaultKeepEndedMs;
     this.capacity = options.capacity ?? 2;
@@ -100,16 +106,9 @@ export class PreviewEngine implements Engine {
     return operation;
   }
 
-  async status(operation: EngineOperation, job: EngineJob): Promise<EngineStatus> {
-    const renderId = renderIdOf(operation);
-    if (!renderId) return { state: 'lost' };
-    const run = this.renders.get(renderId);
-    if (run) return run.status();
-    // Ended long ago or before a restart: a whole file is only ever there when the render succeeded.
-    const file = outputPath(job, renderId);
-    return (await isFile(file))
-      ? { state: 'succeeded', videos: [{ path: file, type: 'mp4' }], extra: { engine: 'preview' } }
-      : { state: 'lost' };
+  /** Only the operation is needed: it names a render of this process, or nothing it knows. */
+  async status(operation: EngineOperation, _context: StatusContext): Promise<EngineStatus> {
+    return this.runOf(operation)?.status() ?? { state: 'lost' };
   }
 
   async changed(operation: EngineOperation, timeoutMs: number): Promise<void> {
@@ -132,7 +131,7 @@ export class PreviewEngine implements Engine {
 }
 
 /** The finished file of a render; the id is a UUID, so the name never leaves `workDir`. */
-function outputPath(job: EngineJob, renderId: string): string {
+function outputPath(job: { workDir: string }, renderId: string): string {
   return path.join(job.workDir, `preview-${renderId}.mp4`);
 }
 
@@ -140,12 +139,4 @@ function outputPath(job: EngineJob, renderId: string): string {
 function renderIdOf(operation: EngineOperation): string | undefined {
   const { engine, renderId } = (operation ?? {}) as Partial<PreviewOperation>;
   return engine === 'preview' && typeof renderId === 'string' && renderIdPattern.test(renderId) ? renderId : undefined;
-}
-
-async function isFile(file: string): Promise<boolean> {
-  try {
-    return (await stat(file)).isFile();
-  } catch {
-    return false;
-  }
 }

@@ -10,6 +10,7 @@ import {
 } from '../../models/output-size.js';
 import type { EngineJob } from '../../spec/engine.js';
 import { styleOfPrompt, type EditStyle } from './edit-styles.js';
+import { RenderFailure } from './render-failure.js';
 import { captionText, extendPrompt } from './prompt-extension.js';
 
 /**
@@ -232,7 +233,7 @@ function videoeditContent(job: EngineJob, probes: Record<string, MediaInfo>): Co
   const ratio = job.request.ratio as Ratio | undefined;
   const requested = requiredNumber(job.request, 'duration');
   const sourceSeconds = input?.durationSeconds ?? 0;
-  if (requested === 0 && !(sourceSeconds > 0)) throw new Error('the input video_url states no duration');
+  if (requested === 0 && !(sourceSeconds > 0)) throw new RenderFailure('video_url states no duration', ['video_url']);
   const path = mediaPath(job, 'video_url');
   return {
     size: ratio ? videoeditRatioSize(tier, ratio) : tierAtAspect(tier, videoOf(probes, 'video_url')),
@@ -279,7 +280,7 @@ function mediaPath(job: EngineJob, field: string): string {
 function videoOf(probes: Record<string, MediaInfo>, field: string): Dimensions {
   const video = probes[field]?.video;
   if (!video || video.width <= 0 || video.height <= 0) {
-    throw new Error(`the input ${field} has no picture whose size can be read`);
+    throw new RenderFailure(`${field} has no picture whose size can be read`, [field]);
   }
   return video;
 }

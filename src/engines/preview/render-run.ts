@@ -5,9 +5,10 @@ import { probeMedia, type MediaInfo } from '../../media/probe.js';
 import { runFfmpeg } from '../../media/run-ffmpeg.js';
 import { errors } from '../../spec/api-error.js';
 import type { EngineJob, EngineStatus } from '../../spec/engine.js';
-import { buildFfmpegArguments, type EncoderSettings } from './ffmpeg-arguments.js';
+import { buildFfmpegArguments, inputFilesOf, type EncoderSettings } from './ffmpeg-arguments.js';
+import { describeRenderFailure, RenderFailure, type DescribedFailure, type FailureContext } from './render-failure.js';
 import { fieldsToProbe, planRender } from './render-plan.js';
-import { renderProgress } from './render-progress.js';
+import { RenderProgressEstimate } from './render-progress.js';
 import { resultExtra } from './result-extra.js';
 
 export interface RenderSettings {
@@ -15,12 +16,25 @@ export interface RenderSettings {
   frameRate: number;
   encoder: EncoderSettings;
   watermarkFontFile: Promise<string | undefined>;
-  /** See `OutputOptions.parallelSources`. */
-  parallelSources: boolean;
+  /** A render whose position does not move for this long is stopped and fails. */
+  stallTimeoutMs: number;
 }
 
 /** How often a worker without `changed` should ask again while a render runs. */
 const suggestedCheckMs = 1_000;
+
+/**
+ * ffmpeg runs at this niceness: a render takes every core it can get, and the API server on the
+ * same machine must still answer at once. (Priority changes how soon ffmpeg gets the CPU, never
+ * what it computes: x264's fixed thread count keeps the output the same.)
+ */
+const renderNiceness = 10;
+
+/**
+ * ffmpeg reports its position every half second unless told otherwise (`-stats_period`, since
+ * 4.4); four reports a second give a measured speed, hence a fair `eta`, within the first second.
+ */
+const progressPeriodSeconds = 0.25;
 
 /**
  * One render of one job, from probing its inputs to the finished file: started by the
@@ -31,9 +45,8 @@ export class RenderRun {
   /** Settles (never rejects) when the render has ended in any way. */
   readonly finished: Promise<void>;
   private state: 'running' | 'succeeded' | 'failed' | 'canceled' = 'running';
-  private plannedSeconds = 0;
-  private renderedSeconds = 0;
-  private failure = '';
+  private progress: RenderProgressEstimate;
+  private failure: DescribedFailure | undefined;
   private extra: Record<string, unknown> = {};
   private readonly startedAt = performance.now();
   private readonly abort = new AbortController();
@@ -44,23 +57,18 @@ export class RenderRun {
     private readonly outputPath: string,
     private readonly settings: RenderSettings,
   ) {
+    this.progress = new RenderProgressEstimate(0, seconds(this.startedAt));
     this.finished = this.render();
   }
 
   status(): EngineStatus {
     switch (this.state) {
-      case 'running': {
-        const elapsedSeconds = (performance.now() - this.startedAt) / 1000;
-        return {
-          state: 'running',
-          ...renderProgress(this.renderedSeconds, this.plannedSeconds, elapsedSeconds),
-          nextCheckMs: suggestedCheckMs,
-        };
-      }
+      case 'running':
+        return { state: 'running', ...this.progress.estimate(seconds(performance.now())), nextCheckMs: suggestedCheckMs };
       case 'succeeded':
         return { state: 'succeeded', videos: [{ path: this.outputPath, type: 'mp4' }], extra: this.extra };
       case 'failed':
-        return { state: 'failed', error: errors.taskFailed(this.failure) };
+        return { state: 'failed', ...this.failure! };
       case 'canceled':
         return { state: 'failed', error: errors.taskFailed('the render was cancelled') };
     }
@@ -91,29 +99,39 @@ export class RenderRun {
 
   private async render(): Promise<void> {
     const partialPath = this.outputPath.replace(/\.mp4$/, '.partial.mp4');
+    const context: FailureContext = {};
     try {
       const plan = planRender(this.job, await this.probeInputs(), { frameRate: this.settings.frameRate });
-      this.plannedSeconds = plan.durationSeconds;
-      const args = buildFfmpegArguments(plan, {
-        outputPath: partialPath,
-        encoder: this.settings.encoder,
-        watermarkFontFile: await this.settings.watermarkFontFile,
-        parallelSources: this.settings.parallelSources,
-      });
-      await runFfmpeg(this.settings.toolchain.ffmpegPath, args, {
+      const { toolchain } = this.settings;
+      const reportPeriod = toolchain.hasOption('stats_period') ? progressPeriodSeconds : undefined;
+      this.progress = new RenderProgressEstimate(plan.durationSeconds, seconds(this.startedAt), reportPeriod);
+      const args = [
+        ...(reportPeriod ? ['-stats_period', String(reportPeriod)] : []),
+        ...buildFfmpegArguments(plan, {
+          outputPath: partialPath,
+          encoder: this.settings.encoder,
+          watermarkFontFile: await this.settings.watermarkFontFile,
+        }),
+      ];
+      context.ffmpegArguments = args;
+      context.inputs = inputFilesOf(args).map((path) => ({ path, fields: path === undefined ? [] : this.fieldsOf(path) }));
+      this.progress.started(seconds(performance.now()));
+      await runFfmpeg(toolchain.ffmpegPath, args, {
         signal: this.abort.signal,
-        onProgress: (seconds) => this.advance(seconds),
+        niceness: renderNiceness,
+        stallTimeoutMs: this.settings.stallTimeoutMs,
+        onProgress: (renderedSeconds) => this.advance(renderedSeconds),
       });
       // A cancel that came while ffmpeg was closing must still win over the finished file.
       this.abort.signal.throwIfAborted();
       await rename(partialPath, this.outputPath);
-      this.extra = resultExtra(plan, this.settings.toolchain, (performance.now() - this.startedAt) / 1000);
+      this.extra = resultExtra(plan, toolchain, (performance.now() - this.startedAt) / 1000);
       this.state = 'succeeded';
     } catch (error) {
       await rm(partialPath, { force: true });
       if (this.state === 'running') {
         this.state = 'failed';
-        this.failure = `preview render failed: ${error instanceof Error ? error.message : String(error)}`;
+        this.failure = describeRenderFailure(error, context);
       }
     } finally {
       this.notify();
@@ -124,19 +142,32 @@ export class RenderRun {
     const fields = fieldsToProbe(this.job).filter((field) => this.job.media[field]);
     const probes = await Promise.all(
       fields.map((field) =>
-        probeMedia(this.settings.toolchain, this.job.media[field].path, { signal: this.abort.signal }),
+        probeMedia(this.settings.toolchain, this.job.media[field].path, { signal: this.abort.signal }).catch((error: unknown) => {
+          if (this.abort.signal.aborted) throw error;
+          const stderr = (error as { stderr?: unknown }).stderr;
+          throw new RenderFailure(`${field} could not be decoded`, [field], `ffprobe failed: ${String(stderr || error)}`);
+        }),
       ),
     );
     return Object.fromEntries(fields.map((field, index) => [field, probes[index]]));
   }
 
+  /** The request fields whose downloaded file is `path` (one file may serve several fields). */
+  private fieldsOf(path: string): string[] {
+    return Object.values(this.job.media)
+      .filter((media) => media.path === path)
+      .map((media) => media.field);
+  }
+
   private advance(renderedSeconds: number): void {
-    if (renderedSeconds <= this.renderedSeconds) return;
-    this.renderedSeconds = renderedSeconds;
-    this.notify();
+    if (this.progress.report(renderedSeconds, seconds(performance.now()))) this.notify();
   }
 
   private notify(): void {
     for (const listener of [...this.listeners]) listener();
   }
+}
+
+function seconds(milliseconds: number): number {
+  return milliseconds / 1000;
 }

@@ -120,13 +120,18 @@ function zoomIntoFrame(graph: FilterGraph, plan: RenderPlan, path: string, frame
  * First + last frame: the last image fades in over the zoom into the first, reaching full
  * opacity on the final frame, so the video starts on the first image and ends on the last.
  * (An alpha fade and `overlay`, not `xfade`: the ffmpeg 4.1 of the npm package has no xfade.)
+ * The image is decoded once and repeated by the `loop` filter, at the output's frame rate: with
+ * `-loop 1` on the input instead, ffmpeg retries an image it cannot decode for ever.
  */
 function dissolve(graph: FilterGraph, plan: RenderPlan, first: string, lastPath: string): string {
-  const input = graph.input(lastPath, ['-loop', '1', '-framerate', String(plan.frameRate)]);
+  const input = graph.input(lastPath);
   const last = graph.chain(
     [`${input}:v`],
     [
-      filter('trim', { end_frame: plan.frames }),
+      filter('trim', { end_frame: 1 }),
+      filter('loop', { loop: plan.frames - 1, size: 1, start: 0 }),
+      filter('settb', { expr: `1/${plan.frameRate}` }),
+      filter('setpts', { expr: 'N' }),
       ...cover(plan),
       filter('format', { pix_fmts: 'yuva420p' }),
       filter('fade', { t: 'in', s: 0, n: Math.max(1, plan.frames - 1), alpha: 1 }),

@@ -83,6 +83,16 @@ const triads = [
 const fadeSeconds = 0.5;
 
 /**
+ * Tremolo rates (Hz) that divide the sample rate into a whole number of samples, each exact in
+ * binary and in 4 decimals. Up to 4.2, ffmpeg's `tremolo` allocates a table of
+ * floor(sample_rate / f) samples but fills and reads it up to the next whole sample: with any
+ * other rate it writes one sample past the end of the table and corrupts the heap (the npm
+ * package's 4.1 aborts on about half of all seeds; fixed in later versions). A whole period has
+ * no such last sample, so the same graph is safe, and sounds alike, on every build.
+ */
+const tremoloHz = [0.3125, 0.375, 0.5, 0.625, 0.75, 0.9375, 1, 1.25, 1.5];
+
+/**
  * Built from `sine` and `anoisesrc` sources rather than one `aevalsrc` expression: evaluating an
  * expression per sample costs more than the whole picture at 720P.
  */
@@ -104,7 +114,7 @@ function generatedSoundtrack(graph: FilterGraph, plan: RenderPlan): string {
       // amix divides every input by their count; `volume` brings the sum back to a normal level.
       filter('amix', { inputs: tones.length + 1, duration: 'first' }),
       filter('volume', { volume: 3 }),
-      filter('tremolo', { f: decimal(random.between(0.3, 1.5)), d: 0.4 }),
+      filter('tremolo', { f: decimal(random.pick(tremoloHz)), d: 0.4 }),
       filter('afade', { t: 'in', d: fadeSeconds }),
       filter('afade', { t: 'out', st: decimal(fadeOutStart), d: fadeSeconds }),
       audioFormat,

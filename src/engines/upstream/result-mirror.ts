@@ -6,17 +6,28 @@ import type { ResultVideo } from '../../spec/engine.js';
 
 /**
  * Downloads a file from a URL to a path. The integrator supplies it: it guards against
- * requests to private addresses and caps the size, which a plain fetch would not.
+ * requests to addresses the engine may not reach and caps the size, which a plain fetch would
+ * not. `headers` go to the URL's origin only, never to where a redirect leads.
  */
-export type ResultDownloader = (url: string, file: string, signal?: AbortSignal) => Promise<void>;
+export type ResultDownloader = (url: string, file: string, options?: DownloadOptions) => Promise<void>;
+
+export interface DownloadOptions {
+  signal?: AbortSignal;
+  headers?: Record<string, string>;
+}
 
 /**
- * Copies the videos an upstream finished into the job's workDir (`result-0.mp4`, …). A file that
+ * Copies the videos an upstream finished into the attempt's workDir (`result-0.mp4`, …). A file that
  * is already there is whole (each is downloaded under a temporary name, then renamed), so asking
  * again downloads nothing twice. A download that fails fails the task: the upstream has billed
  * it, and sending it again would bill it twice.
  */
-export async function mirrorResults(engine: string, urls: readonly string[], workDir: string, download: ResultDownloader): Promise<ResultVideo[]> {
+export async function mirrorResults(
+  engine: string,
+  urls: readonly string[],
+  workDir: string,
+  download: (url: string, file: string) => Promise<void>,
+): Promise<ResultVideo[]> {
   const videos: ResultVideo[] = [];
   for (const [index, url] of urls.entries()) {
     const file = path.join(workDir, `result-${index}.mp4`);

@@ -114,9 +114,9 @@ export async function checkTask(
 }
 
 /** Sends a call whose failure changes nothing (a cancel): never throws. */
-export async function sendQuietly(http: UpstreamHttp, method: 'GET' | 'POST', path: string): Promise<void> {
+export async function sendQuietly(http: UpstreamHttp, method: 'POST' | 'DELETE', path: string, body?: unknown): Promise<void> {
   try {
-    await http.send(method, path);
+    await http.send(method, path, body);
   } catch {
     // Nothing to do: the task ends on its own at the upstream.
   }

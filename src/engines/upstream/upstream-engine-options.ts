@@ -1,3 +1,4 @@
+import type { ModelId } from '../../models/model.js';
 import { defaultInitialPollMs, defaultPollJitter, type PollIntervalOptions } from './poll-interval.js';
 import { sharedPollScheduler, type PollScheduler } from './poll-scheduler.js';
 import type { ResultDownloader } from './result-mirror.js';
@@ -6,19 +7,27 @@ import { unchangedMediaUrl, type MediaUrlMapper } from './upstream-media.js';
 
 /** Options every upstream engine takes. */
 export interface UpstreamEngineOptions {
-  /** Sent as `Authorization: Bearer <key>` to the upstream, and nowhere else. */
-  apiKey: string;
+  /**
+   * Sent as `Authorization: Bearer <key>` to the upstream's origin, and nowhere else. Clouds
+   * need one; a GPU server started without a key does not.
+   */
+  apiKey?: string;
   /** Where the upstream's API is, e.g. `https://dashscope-intl.aliyuncs.com`. */
   baseUrl?: string;
   /** The engine's name in routes and on task rows. */
   name?: string;
-  /** Tasks this process may follow at the upstream at once. Default 1000. */
+  /** The models this instance carries out. Default: every model the upstream serves. */
+  models?: readonly ModelId[];
+  /** Tasks the upstream takes at once. Default 1000. */
   capacity?: number;
   /** Requests in flight to the upstream at once; the others wait their turn. Default 32. */
   maxConcurrentRequests?: number;
   /** Longest wait for one answer of the upstream. Default 30 000 ms. */
   requestTimeoutMs?: number;
-  /** Downloads a finished video to a file (SSRF-guarded and size-capped by the integrator). */
+  /**
+   * Downloads a finished video to a file: guarded by this engine's address policy (its own
+   * host allowed) and size-capped by the integrator.
+   */
   downloadResult: ResultDownloader;
   /** The URL the upstream is given for each media URL of a request. Default: the URL itself. */
   mediaUrl?: MediaUrlMapper;
@@ -32,16 +41,24 @@ export interface UpstreamEngineOptions {
 
 /** What an upstream engine fills in when its options leave it out. */
 export interface UpstreamDefaults {
+  /** The engine kind, as `engines` configuration names it. */
+  kind: string;
   name: string;
   baseUrl: string;
+  /** The models the upstream serves. */
+  models: readonly ModelId[];
+  /** Whether the upstream refuses every call without a key. */
+  requiresApiKey: boolean;
   /** The interval the upstream suggests for polling. */
   suggestedPollMs: number;
 }
 
 export interface UpstreamSettings {
+  kind: string;
   name: string;
   baseUrl: string;
-  apiKey: string;
+  apiKey?: string;
+  models: readonly ModelId[];
   capacity: number;
   maxConcurrentRequests: number;
   requestTimeoutMs: number;
@@ -56,11 +73,14 @@ export function upstreamSettings(options: UpstreamEngineOptions, defaults: Upstr
   const name = options.name ?? defaults.name;
   const baseUrl = options.baseUrl ?? defaults.baseUrl;
   if (!/^https?:\/\/[^/]/.test(baseUrl)) throw new Error(`the ${name} engine needs an http(s) base URL, got "${baseUrl}"`);
-  if (typeof options.apiKey !== 'string' || options.apiKey.trim() === '') throw new Error(`the ${name} engine needs an API key`);
+  const apiKey = options.apiKey === undefined || options.apiKey.trim() === '' ? undefined : options.apiKey;
+  if (defaults.requiresApiKey && apiKey === undefined) throw new Error(`the ${name} engine needs an API key`);
   const settings: UpstreamSettings = {
+    kind: defaults.kind,
     name,
     baseUrl,
-    apiKey: options.apiKey,
+    apiKey,
+    models: options.models ?? defaults.models,
     capacity: options.capacity ?? 1000,
     maxConcurrentRequests: options.maxConcurrentRequests ?? 32,
     requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
@@ -83,6 +103,7 @@ export function upstreamSettings(options: UpstreamEngineOptions, defaults: Upstr
   })) {
     if (!Number.isFinite(value) || value <= 0) throw new Error(`the ${name} engine's ${option} must be a positive number, got ${value}`);
   }
+  if (settings.models.length === 0) throw new Error(`the ${name} engine carries out no model`);
   if (!(settings.poll.jitter >= 0 && settings.poll.jitter < 1)) {
     throw new Error(`the ${name} engine's poll.jitter must be in [0, 1), got ${settings.poll.jitter}`);
   }

@@ -11,7 +11,8 @@ export interface UpstreamHttpOptions {
   /** Name of the engine, for messages. */
   engine: string;
   baseUrl: string;
-  apiKey: string;
+  /** Sent as a Bearer token to `baseUrl`'s origin only; none when undefined. */
+  apiKey?: string;
   /** Longest wait for one answer, from the moment the request may be sent. */
   timeoutMs: number;
   maxConcurrentRequests: number;
@@ -58,14 +59,13 @@ const bodyTextLimit = 300;
 
 export class UpstreamHttp {
   readonly engine: string;
-  private readonly baseUrl: string;
-  private readonly apiKey: string;
+  readonly baseUrl: string;
+  private readonly apiKey: string | undefined;
   private readonly timeoutMs: number;
   private readonly semaphore: Semaphore;
   private readonly describeError: UpstreamHttpOptions['describeError'];
 
   constructor(options: UpstreamHttpOptions) {
-    if (options.apiKey === '') throw new Error(`the ${options.engine} engine needs an API key`);
     this.engine = options.engine;
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.apiKey = options.apiKey;
@@ -79,7 +79,13 @@ export class UpstreamHttp {
     return { active: this.semaphore.active, queued: this.semaphore.queued };
   }
 
-  async send(method: 'GET' | 'POST', path: string, json?: unknown, headers: Record<string, string> = {}): Promise<UpstreamResponse> {
+  /**
+   * Sends one request: `body` goes as JSON, or as multipart when it is a FormData (files to
+   * upload). Resolves with the answer whatever its status; throws UpstreamConnectionError when
+   * no answer came.
+   */
+  async send(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<UpstreamResponse> {
+    const multipart = body instanceof FormData;
     // The timeout starts once a place is free: waiting behind other requests is not the upstream's fault.
     return this.semaphore.run(async () => {
       try {
@@ -87,10 +93,10 @@ export class UpstreamHttp {
           method,
           headers: {
             ...headers,
-            authorization: `Bearer ${this.apiKey}`,
-            ...(json === undefined ? {} : { 'content-type': 'application/json' }),
+            ...this.credentials(),
+            ...(body === undefined || multipart ? {} : { 'content-type': 'application/json' }),
           },
-          body: json === undefined ? undefined : JSON.stringify(json),
+          body: body === undefined ? undefined : multipart ? body : JSON.stringify(body),
           signal: AbortSignal.timeout(this.timeoutMs),
           redirect: 'error',
         });
@@ -105,6 +111,21 @@ export class UpstreamHttp {
         throw this.connectionError(error);
       }
     });
+  }
+
+  /** The headers a download of `url` carries: the key when `url` is on the upstream's own origin, else none. */
+  credentialsFor(url: string): Record<string, string> {
+    let origin: string;
+    try {
+      origin = new URL(url).origin;
+    } catch {
+      return {};
+    }
+    return origin === new URL(this.baseUrl).origin ? this.credentials() : {};
+  }
+
+  private credentials(): Record<string, string> {
+    return this.apiKey === undefined ? {} : { authorization: `Bearer ${this.apiKey}` };
   }
 
   /** "HTTP 400 InvalidParameter: <the upstream's message>", without the API key should it echo it. */
@@ -125,7 +146,7 @@ export class UpstreamHttp {
 
   /** Text from the upstream with the API key blotted out (some services quote a refused key). */
   redact(text: string): string {
-    return text.split(this.apiKey).join('[redacted]');
+    return this.apiKey === undefined ? text : text.split(this.apiKey).join('[redacted]');
   }
 
   private connectionError(error: unknown): UpstreamConnectionError {

@@ -15,6 +15,14 @@ export type PollOutcome =
   | { state: 'succeeded'; videoUrls: string[]; extra: Record<string, unknown> }
   | { state: 'failed'; error: ApiError };
 
+/** An upstream's answer to a create call that took the task. */
+export interface Accepted {
+  /** The upstream's own id of the task. */
+  upstreamTaskId: string;
+  /** What of the request the upstream could not honour, for `extra.warnings`; kept in the operation. */
+  warnings: string[];
+}
+
 /**
  * The part of an upstream engine that speaks one upstream's protocol. Everything else (the
  * operation, polling, progress, result mirroring, media URLs) is UpstreamEngine's.
@@ -24,14 +32,15 @@ export type PollOutcome =
  */
 export interface UpstreamProtocol {
   /**
-   * Creates the task at the upstream and answers its id. Throws EngineUnavailable when the
-   * upstream did not accept it, an ApiError when it refused the request or may have accepted it.
-   * `request` is the job's request with media URLs the upstream can reach.
+   * Creates the task at the upstream. Throws EngineUnavailable when the upstream did not accept
+   * it, an ApiError when it refused the request or may have accepted it. `request` is the job's
+   * request with media URLs the upstream can reach; `job.media` holds the downloaded files, for
+   * a protocol that uploads them.
    */
-  create(job: EngineJob, request: ModelRequest): Promise<string>;
+  create(job: EngineJob, request: ModelRequest): Promise<Accepted>;
   poll(upstreamTaskId: string): Promise<PollOutcome>;
   /** Asks the upstream to stop the task, if it can; never throws. */
   cancel(upstreamTaskId: string): Promise<void>;
-  /** What of the job's request the upstream could not honour, for `extra.warnings`. */
-  warnings(job: EngineJob): string[];
+  /** The headers a download of a result URL carries: the key on the upstream's own origin only. */
+  credentialsFor(url: string): Record<string, string>;
 }

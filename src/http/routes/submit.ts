@@ -9,7 +9,8 @@ export function submitRoutes(app: FastifyInstance, tasks: TaskService, keys: Cac
   for (const model of models) {
     app.post(modelPath(model), { schema: { response: { 200: taskCreatedSchema } } }, async (request) => {
       const key = await keys.authenticate(request.headers.authorization);
-      return { task_id: await tasks.submit(model, key.id, request.body) };
+      const idempotencyKey = request.headers['idempotency-key'];
+      return { task_id: await tasks.submit(model, key, request.body, { idempotencyKey: typeof idempotencyKey === 'string' ? idempotencyKey : undefined }) };
     });
   }
 }

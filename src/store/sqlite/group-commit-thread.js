@@ -1,30 +1,91 @@
 // @ts-check
 /**
- * A thread that commits rows for the main thread. A commit with `synchronous = FULL` waits for an
- * fsync (~200 µs here); done on the main thread it would stop every request meanwhile. Here, the
- * rows that arrive while one commit waits on the disk are all committed by the next one (group
+ * A thread that stores new tasks for the main thread. A commit with `synchronous = FULL` waits for
+ * an fsync (~200 µs here); done on the main thread it would stop every request meanwhile. Here,
+ * the tasks that arrive while one commit waits on the disk are all stored by the next one (group
  * commit), and the main thread serves requests throughout.
  *
+ * Each task is admitted in its own savepoint of the batch: its idempotency key is looked up and its
+ * key's limits counted in the same transaction that inserts it, and this thread is the only one
+ * that inserts tasks, so two submissions can never pass a limit together. One task refused or
+ * broken does not undo the others of its batch.
+ *
  * Plain JavaScript on purpose: a worker's entry file is loaded without the TypeScript loader on
- * Node 20, and this file must run the same from source and once built. It knows nothing of
- * tasks: the main side sends the database file, its pragmas and the INSERT statement.
+ * Node 20, and this file must run the same from source and once built. The statements come from
+ * the main side (insert-committer.ts), which owns the columns.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 
-/** @type {{ file: string, pragmas: string[], sql: string }} */
+/**
+ * @typedef {{ maxInFlight?: number, maxQueued?: number, maxSecondsPerDay?: number, maxSecondsPerMonth?: number }} Admission
+ * @typedef {{ key: string, bodyHash: string, expiresAt: number }} Idempotency
+ * @typedef {{ id: string, keyId: string, createdAt: number, billableSeconds: number, webhookUrl: string | null, [column: string]: unknown }} Row
+ * @typedef {{ requestId: number, row: Row, idempotency?: Idempotency, admission?: Admission, finishedAs?: string, deliveryId?: string, dayStart: number, monthStart: number }} Message
+ */
+
+/** @type {{ file: string, pragmas: string[], sql: Record<string, string> }} */
 const { file, pragmas, sql } = workerData;
 const db = new Database(file);
 for (const pragma of pragmas) db.pragma(pragma);
-const insert = db.prepare(sql);
-const insertAll = db.transaction((/** @type {{ row: unknown }[]} */ messages) => {
-  for (const { row } of messages) insert.run(row);
+/** @type {Record<string, Database.Statement>} */
+const statements = Object.fromEntries(Object.entries(sql).map(([name, text]) => [name, db.prepare(text)]));
+
+/** How each limit is counted, and the statement that counts it. */
+const counters = /** @type {const} */ ([
+  ['maxInFlight', 'countInFlight', (/** @type {Message} */ message) => ({ keyId: message.row.keyId })],
+  ['maxQueued', 'countQueued', (/** @type {Message} */ message) => ({ keyId: message.row.keyId })],
+  ['maxSecondsPerDay', 'secondsSince', (/** @type {Message} */ message) => ({ keyId: message.row.keyId, since: message.dayStart })],
+  ['maxSecondsPerMonth', 'secondsSince', (/** @type {Message} */ message) => ({ keyId: message.row.keyId, since: message.monthStart })],
+]);
+
+const admitOne = db.transaction((/** @type {Message} */ message) => {
+  const { row, idempotency, admission } = message;
+  if (idempotency) {
+    const seen = /** @type {{ body_hash: string, task_id: string } | undefined} */ (
+      statements.findIdempotency.get({ keyId: row.keyId, key: idempotency.key, now: row.createdAt })
+    );
+    if (seen) return { outcome: seen.body_hash === idempotency.bodyHash ? 'repeated' : 'conflict', id: seen.task_id };
+  }
+  for (const [limit, statement, parameters] of counters) {
+    const limitValue = admission?.[limit];
+    if (limitValue === undefined) continue;
+    // Seconds count this task's own; tasks count only those already there.
+    const current = Number(statements[statement].pluck().get(parameters(message)) ?? 0);
+    const wouldBe = statement === 'secondsSince' ? current + row.billableSeconds : current + 1;
+    if (wouldBe > limitValue) return { outcome: 'refused', limit, current, limitValue };
+  }
+  if (message.finishedAs) {
+    statements.insertFinishedTask.run({ ...row, status: message.finishedAs });
+    if (row.webhookUrl && message.deliveryId) {
+      statements.insertDelivery.run({ id: message.deliveryId, taskId: row.id, keyId: row.keyId, url: row.webhookUrl, now: row.createdAt });
+    }
+  } else {
+    statements.insertTask.run(row);
+  }
+  if (idempotency) {
+    statements.saveIdempotency.run({ keyId: row.keyId, key: idempotency.key, bodyHash: idempotency.bodyHash, taskId: row.id, expiresAt: idempotency.expiresAt });
+  }
+  return { outcome: 'created', id: row.id };
 });
 
-/** @type {{ requestId: number, row: unknown }[]} */
+const admitAll = db.transaction((/** @type {Message[]} */ messages) =>
+  messages.map((message) => {
+    try {
+      return { requestId: message.requestId, result: admitOne(message) };
+    } catch (error) {
+      // The driver's code (SQLITE_FULL …) crosses too: it tells a full disk from a bad row.
+      const { message: text, code } = /** @type {Error & { code?: string }} */ (error);
+      if (code === 'SQLITE_FULL' || code === 'SQLITE_IOERR' || code === 'SQLITE_BUSY') throw error;
+      return { requestId: message.requestId, error: text, code };
+    }
+  }),
+);
+
+/** @type {Message[]} */
 let batch = [];
 
-parentPort?.on('message', (/** @type {{ requestId: number, row: unknown }[]} */ messages) => {
+parentPort?.on('message', (/** @type {Message[]} */ messages) => {
   if (batch.length === 0) setImmediate(commit);
   batch.push(...messages);
 });
@@ -32,11 +93,12 @@ parentPort?.on('message', (/** @type {{ requestId: number, row: unknown }[]} */ 
 function commit() {
   const messages = batch;
   batch = [];
-  const requestIds = messages.map((message) => message.requestId);
   try {
-    insertAll(messages);
-    parentPort?.postMessage({ requestIds });
+    // IMMEDIATE: the write lock is taken before the counts are read, so another process on the
+    // same file cannot insert between a count and its insert.
+    parentPort?.postMessage({ results: admitAll.immediate(messages) });
   } catch (error) {
-    parentPort?.postMessage({ requestIds, error: /** @type {Error} */ (error).message });
+    const { message, code } = /** @type {Error & { code?: string }} */ (error);
+    parentPort?.postMessage({ results: messages.map((each) => ({ requestId: each.requestId, error: message, code })) });
   }
 }

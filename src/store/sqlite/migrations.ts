@@ -42,14 +42,92 @@ const migrations: readonly string[] = [
   `,
   // Bumped by every update, so a reader can tell whether a row it decoded before has changed.
   `ALTER TABLE tasks ADD COLUMN version INTEGER NOT NULL DEFAULT 0;`,
+  // The task lifecycle (webhooks, cancel, idempotency, lists, retention), usage and per-key limits,
+  // engine places counted across processes, upload records and shared secrets.
+  `
+  ALTER TABLE tasks ADD COLUMN webhook_url TEXT;
+  ALTER TABLE tasks ADD COLUMN billable_seconds REAL NOT NULL DEFAULT 0;
+  ALTER TABLE tasks ADD COLUMN usage_json TEXT;
+  ALTER TABLE tasks ADD COLUMN billed_seconds REAL;
+  ALTER TABLE tasks ADD COLUMN cost REAL;
+  ALTER TABLE tasks ADD COLUMN results_expired_at INTEGER;
+  -- A key's tasks newest first (ids are time-ordered), its tasks in flight, its seconds of a day.
+  CREATE INDEX tasks_key_id ON tasks (key_id, id);
+  CREATE INDEX tasks_key_status ON tasks (key_id, status);
+  CREATE INDEX tasks_key_created ON tasks (key_id, created_at);
+  -- Places taken on each engine; tasks whose end is old enough for retention; usage by key.
+  CREATE INDEX tasks_engine ON tasks (engine) WHERE status = 'TASK_STATUS_PROCESSING';
+  CREATE INDEX tasks_completed ON tasks (completed_at) WHERE completed_at IS NOT NULL;
+  CREATE INDEX tasks_key_completed ON tasks (key_id, completed_at) WHERE completed_at IS NOT NULL;
+  CREATE INDEX tasks_created ON tasks (created_at);
+
+  ALTER TABLE api_keys ADD COLUMN limits_json TEXT NOT NULL DEFAULT '{}';
+  ALTER TABLE api_keys ADD COLUMN webhook_secret TEXT;
+
+  CREATE TABLE idempotency_keys (
+    key_id TEXT NOT NULL,
+    idempotency_key TEXT NOT NULL,
+    body_hash TEXT NOT NULL,
+    task_id TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (key_id, idempotency_key)
+  );
+  CREATE INDEX idempotency_expiry ON idempotency_keys (expires_at);
+
+  CREATE TABLE webhook_deliveries (
+    id TEXT PRIMARY KEY,
+    task_id TEXT NOT NULL,
+    key_id TEXT NOT NULL,
+    url TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_status_code INTEGER,
+    last_error TEXT,
+    last_attempt_at INTEGER,
+    next_attempt_at INTEGER,
+    lease_owner TEXT,
+    lease_expires_at INTEGER,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX deliveries_due ON webhook_deliveries (next_attempt_at) WHERE state = 'pending';
+  CREATE INDEX deliveries_task ON webhook_deliveries (task_id);
+
+  CREATE TABLE uploads (
+    id TEXT PRIMARY KEY,
+    key_id TEXT NOT NULL,
+    blob_key TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    size_bytes INTEGER NOT NULL,
+    url_hash TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  CREATE INDEX uploads_created ON uploads (created_at);
+
+  CREATE TABLE secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+  CREATE TABLE request_counts (
+    key_id TEXT NOT NULL,
+    window_start INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (key_id, window_start)
+  );
+  `,
 ];
 
 export function migrate(db: Database.Database): void {
-  const current = db.pragma('user_version', { simple: true }) as number;
-  for (let version = current; version < migrations.length; version++) {
-    db.transaction(() => {
-      db.exec(migrations[version]);
-      db.pragma(`user_version = ${version + 1}`);
-    })();
+  // IMMEDIATE, and the version read inside: two processes starting at once apply each step once.
+  for (;;) {
+    const applied = db
+      .transaction(() => {
+        const version = db.pragma('user_version', { simple: true }) as number;
+        if (version >= migrations.length) return false;
+        db.exec(migrations[version]);
+        db.pragma(`user_version = ${version + 1}`);
+        return true;
+      })
+      .immediate();
+    if (!applied) return;
   }
 }

@@ -8,21 +8,10 @@ import Database from 'better-sqlite3';
  */
 export const connectionPragmas = ['journal_mode = WAL', 'synchronous = FULL', 'busy_timeout = 5000'];
 
-export function openDatabase(file: string): Database.Database {
+/** `synchronous` NORMAL is for a connection whose writes may be lost to a power cut (request counts). */
+export function openDatabase(file: string, synchronous: 'FULL' | 'NORMAL' = 'FULL'): Database.Database {
   const db = new Database(file);
   for (const pragma of connectionPragmas) db.pragma(pragma);
+  if (synchronous !== 'FULL') db.pragma(`synchronous = ${synchronous}`);
   return db;
-}
-
-export const insertTaskSql = `INSERT INTO tasks (id, key_id, model, status, request_json, seed, created_at)
-  VALUES (@id, @keyId, @model, 'TASK_STATUS_QUEUED', @request, @seed, @createdAt)`;
-
-/** One row for insertTaskSql, already serialised: it crosses to the commit thread as is. */
-export interface InsertRow {
-  id: string;
-  keyId: string;
-  model: string;
-  request: string;
-  seed: number;
-  createdAt: number;
 }

@@ -1,7 +1,8 @@
-import type { TaskRecord, TaskSnapshot } from '../../spec/task-store.js';
+import type { TaskRecord, TaskSnapshot } from '../spec/task-store.js';
 
 /**
- * How a task row becomes a TaskRecord: each field's column and decoder, in one table. Rows are
+ * How a task row becomes a TaskRecord: each field's column and decoder, in one table that both
+ * backends share (they name the columns alike, and both hand JSON columns over as text). Rows are
  * read as arrays in the order of a field list, because building a named object per row cost
  * twice the lookup itself on the path every poll takes.
  */
@@ -22,13 +23,17 @@ const columns: Record<keyof TaskRecord, [column: string, decode?: Decoder]> = {
   etaSeconds: ['eta_seconds'],
   error: ['error_json', jsonOrNull],
   results: ['results_json', json],
+  resultsExpiredAt: ['results_expired_at'],
   extra: ['extra_json', json],
+  usage: ['usage_json', jsonOrNull],
+  webhookUrl: ['webhook_url'],
   attempts: ['attempts'],
   leaseOwner: ['lease_owner'],
   leaseExpiresAt: ['lease_expires_at'],
   createdAt: ['created_at'],
   startedAt: ['started_at'],
   completedAt: ['completed_at'],
+  version: ['version'],
 };
 
 type Field = keyof TaskRecord;
@@ -43,7 +48,7 @@ export function columnList(fields: readonly Field[]): string {
   return fields.map((field) => columns[field][0]).join(', ');
 }
 
-/** A row read in the order of `fields` (extra trailing values are ignored). */
+/** A row read in the order of `fields`. */
 export function decodeRow<T extends TaskSnapshot | TaskRecord>(fields: readonly Field[], row: unknown[]): T {
   const record: Record<string, unknown> = {};
   for (let index = 0; index < fields.length; index++) {

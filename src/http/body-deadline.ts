@@ -1,0 +1,103 @@
+import type { IncomingMessage } from 'node:http';
+import { PassThrough } from 'node:stream';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ApiError } from '../spec/api-error.js';
+
+export interface BodyDeadlineOptions {
+  /** Time a body has to arrive, before any extension. */
+  timeoutSeconds: number;
+  /** Each this many bytes received extend the deadline by one second. */
+  minBytesPerSecond: number;
+}
+
+/** After the 408, how long a client still sending its body may keep the connection. */
+const closeGraceMs = 2000;
+
+/**
+ * A request body must arrive within `timeoutSeconds`, plus one second for every
+ * `minBytesPerSecond` bytes received (Apache's mod_reqtimeout rule): a client that trickles a
+ * byte now and then is cut off, while a 100 MB upload on a slow link goes on as long as it keeps
+ * that pace. A whole-request limit would have to choose between the two.
+ *
+ * The deadline is armed when the headers are in and counts the bytes read from the socket, so it
+ * also covers bodies that nobody reads (a refused request, a preflight), which Node discards
+ * after the answer. Bodies that a route reads go through a stream that the deadline can fail
+ * with a 408 ApiError, so the answer is the documented body, sent by the error handler; a body
+ * still arriving after the answer has started is cut by closing the connection.
+ */
+export function installBodyDeadline(app: FastifyInstance, options: BodyDeadlineOptions): void {
+  const watches = new WeakMap<FastifyRequest, BodyWatch>();
+  app.addHook('onRequest', (request, reply, done) => {
+    if (hasBody(request.raw) && !request.raw.complete) {
+      watches.set(request, new BodyWatch(request.raw, () => !reply.raw.headersSent, options));
+    }
+    done();
+  });
+  app.addHook('preParsing', (request, _reply, payload, done) => {
+    const watch = watches.get(request);
+    done(null, watch ? watch.readable(payload) : payload);
+  });
+}
+
+function hasBody(raw: IncomingMessage): boolean {
+  return raw.headers['transfer-encoding'] !== undefined || Number(raw.headers['content-length']) > 0;
+}
+
+class BodyWatch {
+  private readonly startedAt = performance.now();
+  private readonly startBytes: number;
+  private timer: NodeJS.Timeout;
+  private body?: PassThrough;
+
+  constructor(
+    private readonly raw: IncomingMessage,
+    private readonly canAnswer: () => boolean,
+    private readonly options: BodyDeadlineOptions,
+  ) {
+    this.startBytes = raw.socket.bytesRead;
+    this.timer = setTimeout(() => this.check(), options.timeoutSeconds * 1000);
+    // Ends with the request: its body read, or its connection gone.
+    raw.once('close', () => clearTimeout(this.timer));
+  }
+
+  /** The body as the route reads it; the deadline fails it with the 408. */
+  readable(payload: NodeJS.ReadableStream): PassThrough {
+    const body = new PassThrough();
+    // Without a listener, failing a stream nobody reads yet would be an uncaught error; whoever
+    // reads it later gets the error from the stream itself.
+    body.on('error', () => {});
+    payload.on('error', (error) => body.destroy(error));
+    payload.pipe(body);
+    this.body = body;
+    return body;
+  }
+
+  private check(): void {
+    if (this.raw.complete || this.raw.destroyed) return;
+    const received = this.raw.socket.bytesRead - this.startBytes;
+    const deadline = this.startedAt + (this.options.timeoutSeconds + received / this.options.minBytesPerSecond) * 1000;
+    const wait = deadline - performance.now();
+    if (wait > 0) {
+      this.timer = setTimeout(() => this.check(), wait);
+      return;
+    }
+    if (this.body && !this.body.destroyed && this.canAnswer()) {
+      this.body.destroy(this.timeoutError(received));
+      // The 408 closes the connection once sent; this covers a route that never reads its body.
+      this.timer = setTimeout(() => this.raw.socket.destroy(), closeGraceMs);
+    } else {
+      this.raw.socket.destroy();
+    }
+  }
+
+  private timeoutError(received: number): ApiError {
+    const { timeoutSeconds, minBytesPerSecond } = this.options;
+    return new ApiError(
+      408,
+      'REQUEST_TIMEOUT',
+      `the request body was still arriving after ${Math.round((performance.now() - this.startedAt) / 1000)} s with ${received} bytes received: ` +
+        `a body has ${timeoutSeconds} s (request_body_timeout_seconds) plus 1 s for every ${minBytesPerSecond} bytes (request_body_min_bytes_per_second)`,
+      { field: 'body', received_bytes: received, limit_seconds: timeoutSeconds, min_bytes_per_second: minBytesPerSecond },
+    );
+  }
+}

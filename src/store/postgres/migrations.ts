@@ -1,0 +1,149 @@
+import type pg from 'pg';
+import { TaskStatus } from '../../spec/task-status.js';
+import { locks } from './locks.js';
+
+const queued = `'${TaskStatus.Queued}'`;
+const processing = `'${TaskStatus.Processing}'`;
+
+/**
+ * Numbered schema steps, each applied once in its own transaction; `schema_migrations` records
+ * which. Never edit a step that has shipped: add the next one. Columns are named as in the
+ * embedded store, so one table decodes task rows of both (task-rows.ts); times are epoch
+ * milliseconds (BIGINT), as the store contract speaks them.
+ */
+const migrations: readonly string[] = [
+  `
+  -- Room left in each page, so the frequent updates of a running task (progress, lease) can stay
+  -- on their page without touching the indexes (HOT updates).
+  CREATE TABLE tasks (
+    id TEXT PRIMARY KEY,
+    key_id TEXT NOT NULL,
+    model TEXT NOT NULL,
+    status TEXT NOT NULL,
+    request_json JSONB NOT NULL,
+    seed BIGINT NOT NULL,
+    engine TEXT,
+    operation_json JSONB,
+    progress_percent INTEGER NOT NULL DEFAULT 0,
+    eta_seconds INTEGER NOT NULL DEFAULT 0,
+    error_json JSONB,
+    results_json JSONB NOT NULL DEFAULT '[]',
+    results_expired_at BIGINT,
+    extra_json JSONB NOT NULL DEFAULT '{}',
+    usage_json JSONB,
+    webhook_url TEXT,
+    billable_seconds DOUBLE PRECISION NOT NULL DEFAULT 0,
+    billed_seconds DOUBLE PRECISION,
+    cost DOUBLE PRECISION,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    lease_owner TEXT,
+    lease_expires_at BIGINT,
+    created_at BIGINT NOT NULL,
+    started_at BIGINT,
+    completed_at BIGINT,
+    version INTEGER NOT NULL DEFAULT 0
+  ) WITH (fillfactor = 80);
+  -- The two ways a worker finds work: queued tasks by age, running tasks by lease expiry; and
+  -- the leases one worker renews.
+  CREATE INDEX tasks_queued ON tasks (created_at, id) WHERE status = ${queued};
+  CREATE INDEX tasks_leased ON tasks (lease_expires_at) WHERE status = ${processing};
+  CREATE INDEX tasks_lease_owner ON tasks (lease_owner) WHERE status = ${processing};
+  -- A key's tasks newest first (ids are time-ordered), its tasks in flight, its seconds of a day.
+  CREATE INDEX tasks_key_id ON tasks (key_id, id);
+  CREATE INDEX tasks_key_status ON tasks (key_id, status);
+  CREATE INDEX tasks_key_created ON tasks (key_id, created_at);
+  -- Places taken on each engine; tasks whose end is old enough for retention; usage by key.
+  CREATE INDEX tasks_engine ON tasks (engine) WHERE status = ${processing};
+  CREATE INDEX tasks_completed ON tasks (completed_at) WHERE completed_at IS NOT NULL;
+  CREATE INDEX tasks_key_completed ON tasks (key_id, completed_at) WHERE completed_at IS NOT NULL;
+  CREATE INDEX tasks_created ON tasks (created_at);
+
+  CREATE TABLE api_keys (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    prefix TEXT NOT NULL,
+    hash TEXT NOT NULL UNIQUE,
+    created_at BIGINT NOT NULL,
+    revoked_at BIGINT,
+    limits_json JSONB NOT NULL DEFAULT '{}',
+    webhook_secret TEXT
+  );
+
+  CREATE TABLE idempotency_keys (
+    key_id TEXT NOT NULL,
+    idempotency_key TEXT NOT NULL,
+    body_hash TEXT NOT NULL,
+    task_id TEXT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    PRIMARY KEY (key_id, idempotency_key)
+  );
+  CREATE INDEX idempotency_expiry ON idempotency_keys (expires_at);
+
+  CREATE TABLE webhook_deliveries (
+    id TEXT PRIMARY KEY,
+    task_id TEXT NOT NULL,
+    key_id TEXT NOT NULL,
+    url TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_status_code INTEGER,
+    last_error TEXT,
+    last_attempt_at BIGINT,
+    next_attempt_at BIGINT,
+    lease_owner TEXT,
+    lease_expires_at BIGINT,
+    created_at BIGINT NOT NULL
+  );
+  CREATE INDEX deliveries_due ON webhook_deliveries (next_attempt_at) WHERE state = 'pending';
+  CREATE INDEX deliveries_task ON webhook_deliveries (task_id);
+
+  CREATE TABLE uploads (
+    id TEXT PRIMARY KEY,
+    key_id TEXT NOT NULL,
+    blob_key TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    size_bytes BIGINT NOT NULL,
+    url_hash TEXT NOT NULL UNIQUE,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL
+  );
+  CREATE INDEX uploads_created ON uploads (created_at);
+
+  CREATE TABLE secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+  -- Counted on every request of a rate-limited key: UNLOGGED writes no WAL and commits without
+  -- waiting for the disk. A crash of the server empties it, which forgets at most a minute of counts.
+  CREATE UNLOGGED TABLE request_counts (
+    key_id TEXT NOT NULL,
+    window_start BIGINT NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (key_id, window_start)
+  );
+  `,
+];
+
+/**
+ * Brings the schema up to date. Every process runs this at start; a session-level advisory lock
+ * lets one of them apply the missing steps while the others wait, then find nothing to do.
+ */
+export async function migrate(client: pg.ClientBase): Promise<void> {
+  await client.query('SELECT pg_advisory_lock($1, hashtext(current_schema()))', [locks.migrations]);
+  try {
+    await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())');
+    const { rows } = await client.query<{ version: number | null }>('SELECT max(version) AS version FROM schema_migrations');
+    for (let version = (rows[0].version ?? 0) + 1; version <= migrations.length; version++) {
+      await client.query('BEGIN');
+      try {
+        await client.query(migrations[version - 1]);
+        await client.query('INSERT INTO schema_migrations (version) VALUES ($1)', [version]);
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK');
+        throw error;
+      }
+    }
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1, hashtext(current_schema()))', [locks.migrations]);
+  }
+}

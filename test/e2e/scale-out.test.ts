@@ -1,0 +1,195 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import { resolveFfmpeg } from '../../src/media/ffmpeg-binaries.js';
+import { TestApiClient } from '../support/api-client.js';
+import { sharedLocalBlobs, startCluster } from '../support/cluster.js';
+import { serveDirectory } from '../support/file-server.js';
+import { makeAudio, makeImage, makeVideo } from '../support/media-fixtures.js';
+import { postgresUnavailable } from '../support/postgres.js';
+import type { ServerProcess } from '../support/server-process.js';
+import { tempDir } from '../support/temp-dir.js';
+
+/**
+ * Scale-out as an operator sets it up: real `wan serve` processes on the machine's PostgreSQL,
+ * one serving the API only and two running tasks only, sharing result files through the blob
+ * store. Every test checks what must hold across processes: tasks succeed whichever process
+ * runs them, a worker killed mid-render loses nothing and completes nothing twice, a revoked key
+ * stops everywhere, and a database restart under load costs no accepted task.
+ */
+const skip = await postgresUnavailable();
+
+/** Renders long enough that a kill lands in the middle of one. */
+const slowRender = { prompt: 'a storm over the sea', size: '1920*1080', duration: 8 };
+/** Short leases, so the other worker takes over a killed one's task within seconds. */
+const workerArgs = ['--worker-concurrency', '1', '--lease-seconds', '3', '--shutdown-timeout-seconds', '0'];
+
+function logsOf(servers: ServerProcess[], message: string, taskId?: string) {
+  return servers.flatMap((server) => server.logs).filter((entry) => entry.msg === message && (taskId === undefined || entry.task_id === taskId));
+}
+
+/** What the processes logged about a task beyond info: the story of a failure, for its assertion message. */
+function troubleOf(servers: ServerProcess[], taskId: string): string {
+  const lines = servers.flatMap((server) => server.logs).filter((entry) => entry.task_id === taskId && Number(entry.level) >= 40);
+  return lines.map((entry) => JSON.stringify(entry)).join('\n');
+}
+
+/** The machine's PostgreSQL server: restart, stop, start. */
+function pgctl(action: string) {
+  return promisify(execFile)('pg_ctlcluster', ['--skip-systemctl-redirect', '15', 'main', action]);
+}
+
+async function waitUntil(what: string, condition: () => Promise<boolean> | boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await sleep(25);
+  }
+}
+
+/**
+ * Set up once for the file, outside any test: the processes, schema and directories live until
+ * the file ends (each helper stops or removes its own then).
+ */
+async function setUp() {
+  const toolchain = await resolveFfmpeg();
+  const mediaDir = tempDir();
+  await Promise.all([
+    makeImage(toolchain, path.join(mediaDir, 'wide.png'), { width: 640, height: 320 }),
+    makeImage(toolchain, path.join(mediaDir, 'square.jpg'), { width: 400, height: 400 }),
+    makeVideo(toolchain, path.join(mediaDir, 'clip.mp4'), { width: 480, height: 640, seconds: 3, audio: true }),
+    makeAudio(toolchain, path.join(mediaDir, 'voice.wav'), { seconds: 3 }),
+  ]);
+  const media = await serveDirectory(mediaDir);
+  // A second API process, to see a revoked key refused by each.
+  const cluster = await startCluster({ blobs: sharedLocalBlobs(), apis: 2, workerArgs });
+  return { media, cluster, client: new TestApiClient(cluster.api[0].url, cluster.key) };
+}
+
+const { media, cluster, client } = skip ? ({} as Awaited<ReturnType<typeof setUp>>) : await setUp();
+
+describe('scale-out on PostgreSQL: API-only processes and two workers', { skip }, () => {
+  test('set-up: a key made by wan keys against the database, one API-only process and two workers-only', async () => {
+    assert.match(cluster.key, /^wan_/);
+    for (const server of cluster.all()) assert.equal((await fetch(`${server.url}/readyz`)).status, 200);
+    const onWorker = await fetch(`${cluster.workers[0].url}/v3/async/task-result?task_id=x`, { headers: { authorization: `Bearer ${cluster.key}` } });
+    assert.equal(onWorker.status, 404, 'a worker-only process serves no API');
+  });
+
+  test('tasks of all four models submitted to the API process are run by the workers and succeed', async () => {
+    const submissions: [string, Record<string, unknown>][] = [
+      ['wan2.7-t2v', { prompt: 'a lighthouse at dusk', size: '1280*720', duration: 2, seed: 5 }],
+      ['wan2.7-i2v', { image_url: media.url('wide.png'), driving_audio_url: media.url('voice.wav'), resolution: '720P', duration: 2 }],
+      ['wan2.7-r2v', { prompt: 'character1 waves', media: [{ type: 'reference_image', url: media.url('square.jpg') }], size: '960*960', duration: 2 }],
+      ['wan2.7-videoedit', { video_url: media.url('clip.mp4'), prompt: 'make it black and white', resolution: '720P', ratio: '1:1', duration: 2 }],
+    ];
+    const ids = [];
+    for (const [model, body] of submissions) {
+      const submitted = await client.submit(model, body);
+      assert.equal(submitted.status, 200, JSON.stringify(submitted.body));
+      ids.push(submitted.body.task_id as string);
+    }
+    for (const id of ids) {
+      const result = await client.waitForEnd(id, 120_000);
+      assert.equal(result.task.status, 'TASK_STATUS_SUCCEED', `${id}: ${result.task.reason}\n${troubleOf(cluster.all(), id)}`);
+      // Written by a worker into the blob store, served by the API process.
+      const video = await fetch(result.videos[0].video_url);
+      assert.equal(video.status, 200);
+      const bytes = Buffer.from(await video.arrayBuffer());
+      assert.equal(bytes.subarray(4, 8).toString(), 'ftyp', 'an MP4');
+      assert.equal(logsOf(cluster.workers, 'task succeeded', id).length, 1, `${id} completed once, by a worker`);
+      assert.equal(logsOf(cluster.api, 'engine started', id).length, 0, 'the API process runs nothing');
+    }
+    for (const worker of cluster.workers) assert.ok(logsOf([worker], 'task succeeded').length >= 1, 'both workers took tasks');
+  });
+
+  test('a key revoked with wan keys stops working on every API process within seconds', async () => {
+    const key = (await cluster.keys(['create', '--name', 'short-lived'])).trim();
+    const apis = cluster.api.map((server) => new TestApiClient(server.url, key));
+    // Each process authenticates the key once, so its cache holds it when the key is revoked.
+    for (const api of apis) assert.equal((await api.result('no-such-task')).status, 404);
+    await cluster.keys(['revoke', key.slice(0, 12)]);
+    const revokedAt = Date.now();
+    for (const api of apis) {
+      await waitUntil('the revoked key is refused', async () => (await api.result('no-such-task')).status === 403, 10_000);
+    }
+    // Each process trusts a key it authenticated for 2 s (the key cache) before asking again.
+    const delay = Date.now() - revokedAt;
+    assert.ok(delay < 3000, `refused everywhere ${delay} ms after the revocation`);
+  });
+
+  test('the database restarted under load costs no accepted task; stopped, every process says 503 and recovers by itself', async () => {
+    const accepted: string[] = [];
+    let loading = true;
+    const load = (async () => {
+      for (let index = 0; loading; index++) {
+        const submitted = await client.submit('wan2.7-t2v', { prompt: `under load ${index}`, size: '1280*720', duration: 2, seed: index }).catch(() => undefined);
+        if (submitted?.status === 200) accepted.push(submitted.body.task_id);
+        await sleep(100);
+      }
+    })();
+    await sleep(1500);
+    const before = accepted.length;
+    await pgctl('restart');
+    await waitUntil('the API process is ready again', async () => (await fetch(`${cluster.api[0].url}/readyz`)).status === 200, 30_000);
+    await sleep(3000);
+    loading = false;
+    await load;
+    assert.ok(before > 0 && accepted.length > before, `tasks were accepted before (${before}) and after (${accepted.length - before}) the restart`);
+
+    for (const id of accepted) {
+      const result = await client.waitForEnd(id, 240_000);
+      assert.equal(result.task.status, 'TASK_STATUS_SUCCEED', `${id}: ${result.task.reason}\n${troubleOf(cluster.all(), id)}`);
+      // At most once: a success whose answer was lost with the connection is retried, finds the
+      // task ended, and is logged as discarded.
+      assert.ok(logsOf(cluster.all(), 'task succeeded', id).length <= 1, `${id} completed at most once`);
+    }
+    // A restart is over in a moment; a stopped server shows what every process says meanwhile.
+    await pgctl('stop');
+    try {
+      for (const server of cluster.all()) {
+        await waitUntil('/readyz says 503 while the database is away', async () => (await fetch(`${server.url}/readyz`)).status === 503, 10_000);
+      }
+    } finally {
+      await pgctl('start');
+    }
+    for (const server of cluster.all()) {
+      await waitUntil('/readyz says 200 again by itself', async () => (await fetch(`${server.url}/readyz`)).status === 200, 30_000);
+      assert.ok(logsOf([server], 'hearing other processes again').length >= 1, 'it listens to the others again');
+    }
+    const after = await client.submit('wan2.7-t2v', { prompt: 'after the database came back', size: '1280*720', duration: 2 });
+    assert.equal((await client.waitForEnd(after.body.task_id, 120_000)).task.status, 'TASK_STATUS_SUCCEED');
+  });
+
+  test('kill -9 of a worker mid-render loses no task, and none is completed twice', async () => {
+    const ids: string[] = [];
+    for (let index = 0; index < 4; index++) ids.push((await client.submit('wan2.7-t2v', { ...slowRender, seed: index })).body.task_id);
+    let victim: ServerProcess | undefined;
+    await waitUntil(
+      'a worker starts rendering',
+      () => {
+        victim = cluster.workers.find((worker) => worker.child.exitCode === null && ids.some((id) => logsOf([worker], 'engine started', id).length > 0));
+        return victim !== undefined;
+      },
+      60_000,
+    );
+    const running = ids.find((id) => logsOf([victim!], 'engine started', id).length > 0)!;
+    await victim!.kill9();
+    for (const id of ids) {
+      const result = await client.waitForEnd(id, 180_000);
+      assert.equal(result.task.status, 'TASK_STATUS_SUCCEED', `${id}: ${result.task.reason}\n${troubleOf(cluster.all(), id)}`);
+      assert.equal(logsOf(cluster.all(), 'task succeeded', id).length, 1, `${id} completed exactly once`);
+    }
+    assert.ok(
+      cluster.workers.some((worker) => worker !== victim && logsOf([worker], 'task succeeded', running).length === 1),
+      'the task of the killed worker was finished by the other',
+    );
+  });
+
+  test('SIGTERM drains every process left cleanly', async () => {
+    for (const server of cluster.all()) if (server.child.exitCode === null && server.child.signalCode === null) assert.equal(await server.stop(), 0);
+  });
+});

@@ -1,0 +1,69 @@
+import { allowLoopbackMedia } from './e2e-environment.js';
+import { freshSchema } from './postgres.js';
+import { runCli, type ServerProcess, startServerProcess } from './server-process.js';
+import { tempDir } from './temp-dir.js';
+
+/**
+ * Where the processes of a cluster keep result files. Every process must read what any other
+ * wrote: the local blob store does so through one data directory that all of them share; a
+ * bucket would give each process a data directory of its own and the bucket's flags.
+ */
+export interface BlobSetup {
+  name: string;
+  /** The data directory of the next process. */
+  dataDir: () => string;
+  /** Flags every process gets for its blob store. */
+  args: string[];
+}
+
+/** Local files under one data directory shared by every process (as on one host, or a shared file system). */
+export function sharedLocalBlobs(): BlobSetup {
+  const dataDir = tempDir();
+  return { name: 'local files in a shared data directory', dataDir: () => dataDir, args: [] };
+}
+
+export interface Cluster {
+  /** A key made by `wan keys create` against the database. */
+  key: string;
+  api: ServerProcess[];
+  workers: ServerProcess[];
+  /** `wan keys …` against the cluster's database. */
+  keys(args: string[]): Promise<string>;
+  /** Every process started so far, stopped or not, for their logs. */
+  all(): ServerProcess[];
+}
+
+/**
+ * Real `wan serve` processes on one PostgreSQL schema: API-only processes (`--worker-concurrency
+ * 0`) and worker-only ones (`--worker-only`), whose signed URLs point at the first API process.
+ */
+export async function startCluster(options: { blobs: BlobSetup; apis?: number; workers?: number; workerArgs?: string[] }): Promise<Cluster> {
+  const { url: databaseUrl } = await freshSchema();
+  const common = ['--database-url', databaseUrl, ...allowLoopbackMedia, ...options.blobs.args];
+  const keys = async (args: string[]) => (await runCli(['keys', ...args, '--database-url', databaseUrl, '--data-dir', options.blobs.dataDir()])).stdout;
+  const key = (await keys(['create', '--name', 'cluster'])).trim();
+  const started: ServerProcess[] = [];
+  const api: ServerProcess[] = [];
+  const workers: ServerProcess[] = [];
+  const startApi = async () => {
+    const server = await startServerProcess(options.blobs.dataDir(), [...common, '--worker-concurrency', '0']);
+    started.push(server);
+    api.push(server);
+    return server;
+  };
+  const startWorker = async () => {
+    const server = await startServerProcess(options.blobs.dataDir(), [
+      ...common,
+      '--worker-only',
+      '--public-url',
+      api[0].url,
+      ...(options.workerArgs ?? []),
+    ]);
+    started.push(server);
+    workers.push(server);
+    return server;
+  };
+  for (let index = 0; index < (options.apis ?? 1); index++) await startApi();
+  await Promise.all(Array.from({ length: options.workers ?? 2 }, () => startWorker()));
+  return { key, api, workers, keys, all: () => started };
+}

@@ -1,0 +1,173 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { TaskEvent } from '../../src/spec/task-events.js';
+import { isDiskError, isTransientStoreError } from '../../src/spec/storage-errors.js';
+import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
+import { adminQuery, freshSchema, postgresUnavailable } from '../support/postgres.js';
+import { storeConformance } from '../support/store-conformance.js';
+
+const skip = await postgresUnavailable();
+
+storeConformance(
+  'PostgreSQL',
+  async () => {
+    const { url } = await freshSchema();
+    const open = () => PostgresStore.open({ url, poolSize: 4 });
+    return { store: await open(), another: open };
+  },
+  skip,
+);
+
+let sequence = 0;
+function newTask(keyId = 'key-1') {
+  sequence++;
+  return { id: `0190-pg-${String(sequence).padStart(6, '0')}`, keyId, model: 'wan2.7-t2v' as const, request: { prompt: 'p' }, seed: 1, webhookUrl: null, createdAt: Date.now(), billableSeconds: 5 };
+}
+
+/** Two processes on one schema, each with its own application name so a test can cut their connections. */
+async function twoProcesses() {
+  const { schema, url } = await freshSchema();
+  const named = (name: string) => {
+    const withName = new URL(url);
+    withName.searchParams.set('application_name', `${schema}-${name}`);
+    return withName.toString();
+  };
+  const first = await PostgresStore.open({ url: named('a'), poolSize: 4 });
+  const second = await PostgresStore.open({ url: named('b'), poolSize: 4 });
+  return { schema, first, second, close: async () => Promise.all([first.close(), second.close()]) };
+}
+
+/** Resolves with the first event `matches` accepts, or undefined after `timeoutMs`. */
+function nextEvent(store: PostgresStore, matches: (event: TaskEvent) => boolean, timeoutMs: number): Promise<TaskEvent | undefined> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      stop();
+      resolve(undefined);
+    }, timeoutMs);
+    const stop = store.events.subscribe((event) => {
+      if (!matches(event)) return;
+      clearTimeout(timer);
+      stop();
+      resolve(event);
+    });
+  });
+}
+
+describe('PostgreSQL: what several processes share', { skip }, () => {
+  test('a write of one process is heard by another once it commits; each process hears its own writes once', async () => {
+    const { first, second, close } = await twoProcesses();
+    try {
+      const ownEvents: TaskEvent[] = [];
+      first.events.subscribe((event) => ownEvents.push(event));
+      const task = newTask();
+      const heard = nextEvent(second, (event) => event.type === 'queued', 2000);
+      const submittedAt = performance.now();
+      await first.tasks.insert(task);
+      const event = await heard;
+      assert.deepEqual(event, { type: 'queued', model: 'wan2.7-t2v' });
+      console.log(`queued event heard by the other process ${(performance.now() - submittedAt).toFixed(1)} ms after the insert began`);
+
+      const changed = nextEvent(second, (event) => event.type === 'changed' && event.status === 'TASK_STATUS_PROCESSING', 2000);
+      const leased = await first.tasks.leaseNext('w', 60_000, ['wan2.7-t2v']);
+      assert.deepEqual(await changed, { type: 'changed', taskId: task.id, version: leased!.version, status: 'TASK_STATUS_PROCESSING' });
+      const cancelled = nextEvent(second, (event) => event.type === 'cancelled', 2000);
+      const error = { code: 500, reason: 'TASK_CANCELLED', message: 'cancelled', metadata: {} };
+      await first.tasks.cancel(task.id, 'key-1', error, Date.now());
+      assert.deepEqual(await cancelled, { type: 'cancelled', taskId: task.id }, 'a worker on another process is told to stop');
+
+      await sleep(300);
+      assert.equal(ownEvents.filter((event) => event.type === 'queued').length, 1, 'not once more through LISTEN');
+      assert.equal(ownEvents.filter((event) => event.type === 'cancelled').length, 1);
+    } finally {
+      await close();
+    }
+  });
+
+  test('a refused submission announces nothing: events leave only with a committed write', async () => {
+    const { first, second, close } = await twoProcesses();
+    try {
+      const heard: TaskEvent[] = [];
+      second.events.subscribe((event) => heard.push(event));
+      assert.equal((await first.tasks.insert(newTask('busy'), { admission: { maxInFlight: 1 } })).outcome, 'created');
+      assert.equal((await first.tasks.insert(newTask('busy'), { admission: { maxInFlight: 1 } })).outcome, 'refused');
+      await sleep(300);
+      assert.equal(heard.filter((event) => event.type === 'queued').length, 1);
+    } finally {
+      await close();
+    }
+  });
+
+  test('the listening connection, cut by the server, listens again by itself', async () => {
+    const { schema, first, second, close } = await twoProcesses();
+    try {
+      const { rowCount } = await adminQuery(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND query LIKE 'LISTEN%'`,
+        [`${schema}-b`],
+      );
+      assert.equal(rowCount, 1, 'the listener was found and cut');
+      let heard: TaskEvent | undefined;
+      for (let tries = 0; !heard && tries < 50; tries++) {
+        const next = nextEvent(second, (event) => event.type === 'queued', 200);
+        await first.tasks.insert(newTask());
+        heard = await next;
+      }
+      assert.ok(heard, 'events are heard again');
+    } finally {
+      await close();
+    }
+  });
+
+  test('connections the server closed are replaced: the store answers again without a restart', async () => {
+    const { schema, first, close } = await twoProcesses();
+    try {
+      await first.tasks.insert(newTask());
+      const { rowCount } = await adminQuery(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND query NOT LIKE 'LISTEN%'`,
+        [`${schema}-a`],
+      );
+      assert.ok(rowCount! >= 1);
+      let answered = false;
+      for (let tries = 0; !answered && tries < 20; tries++) {
+        try {
+          await first.ping();
+          answered = true;
+        } catch (error) {
+          assert.ok(isTransientStoreError(error), `a lost connection is a transient error: ${(error as Error).message}`);
+          await sleep(100);
+        }
+      }
+      assert.ok(answered);
+      assert.equal((await first.tasks.insert(newTask())).outcome, 'created');
+    } finally {
+      await close();
+    }
+  });
+
+  test('processes starting together on an empty schema apply each migration once', async () => {
+    const { url, schema } = await freshSchema();
+    const stores = await Promise.all(Array.from({ length: 4 }, () => PostgresStore.open({ url, poolSize: 2 })));
+    try {
+      const { rows } = await adminQuery(`SELECT version, count(*)::int AS times FROM ${schema}.schema_migrations GROUP BY version`);
+      assert.ok(rows.length >= 1);
+      assert.ok(rows.every((row) => row.times === 1), JSON.stringify(rows));
+    } finally {
+      await Promise.all(stores.map((store) => store.close()));
+    }
+  });
+
+  test('a database that cannot be reached fails the start with an error the worker would retry', async () => {
+    await assert.rejects(PostgresStore.open({ url: 'postgres://postgres@127.0.0.1:1/test', poolSize: 1 }), (error: Error) => {
+      assert.ok(isTransientStoreError(error), `${(error as NodeJS.ErrnoException).code}: ${error.message}`);
+      return true;
+    });
+  });
+});
+
+test('storage errors: a database restarting or unreachable is transient, and is not a full disk', () => {
+  for (const code of ['57P01', '57P03', '08006', '08001', 'ECONNREFUSED', 'ECONNRESET', '40001', 'SQLITE_BUSY', 'ENOSPC']) {
+    assert.equal(isTransientStoreError({ code }), true, code);
+  }
+  for (const code of ['23505', '42P01', '22P02', undefined]) assert.equal(isTransientStoreError({ code }), false, String(code));
+  for (const code of ['57P01', '08006', 'ECONNREFUSED']) assert.equal(isDiskError({ code }), false, `${code} does not mark the data directory full`);
+});
