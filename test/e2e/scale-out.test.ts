@@ -1,22 +1,25 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { resolveFfmpeg } from '../../src/media/ffmpeg-binaries.js';
+import { probeMedia } from '../../src/media/probe.js';
 import { TestApiClient } from '../support/api-client.js';
-import { sharedLocalBlobs, startCluster } from '../support/cluster.js';
+import { s3Blobs, startCluster } from '../support/cluster.js';
 import { serveDirectory } from '../support/file-server.js';
 import { makeAudio, makeImage, makeVideo } from '../support/media-fixtures.js';
 import { postgresUnavailable } from '../support/postgres.js';
+import { startS3TestServer } from '../support/s3-test-server.js';
 import type { ServerProcess } from '../support/server-process.js';
 import { tempDir } from '../support/temp-dir.js';
 
 /**
  * Scale-out as an operator sets it up: real `wan serve` processes on the machine's PostgreSQL,
- * one serving the API only and two running tasks only, sharing result files through the blob
- * store. Every test checks what must hold across processes: tasks succeed whichever process
+ * one serving the API only and two running tasks only, each with a data directory of its own,
+ * sharing result files through an S3 bucket (s3rver on loopback). Every test checks what must hold across processes: tasks succeed whichever process
  * runs them, a worker killed mid-render loses nothing and completes nothing twice, a revoked key
  * stops everywhere, and a database restart under load costs no accepted task.
  */
@@ -64,12 +67,13 @@ async function setUp() {
     makeAudio(toolchain, path.join(mediaDir, 'voice.wav'), { seconds: 3 }),
   ]);
   const media = await serveDirectory(mediaDir);
+  const s3 = await startS3TestServer();
   // A second API process, to see a revoked key refused by each.
-  const cluster = await startCluster({ blobs: sharedLocalBlobs(), apis: 2, workerArgs });
-  return { media, cluster, client: new TestApiClient(cluster.api[0].url, cluster.key) };
+  const cluster = await startCluster({ blobs: s3Blobs(s3), apis: 2, workerArgs });
+  return { toolchain, media, s3, cluster, client: new TestApiClient(cluster.api[0].url, cluster.key) };
 }
 
-const { media, cluster, client } = skip ? ({} as Awaited<ReturnType<typeof setUp>>) : await setUp();
+const { toolchain, media, s3, cluster, client } = skip ? ({} as Awaited<ReturnType<typeof setUp>>) : await setUp();
 
 describe('scale-out on PostgreSQL: API-only processes and two workers', { skip }, () => {
   test('set-up: a key made by wan keys against the database, one API-only process and two workers-only', async () => {
@@ -79,7 +83,7 @@ describe('scale-out on PostgreSQL: API-only processes and two workers', { skip }
     assert.equal(onWorker.status, 404, 'a worker-only process serves no API');
   });
 
-  test('tasks of all four models submitted to the API process are run by the workers and succeed', async () => {
+  test('tasks of all four models submitted to the API process are run by the workers and succeed, their videos presigned S3 URLs', async () => {
     const submissions: [string, Record<string, unknown>][] = [
       ['wan2.7-t2v', { prompt: 'a lighthouse at dusk', size: '1280*720', duration: 2, seed: 5 }],
       ['wan2.7-i2v', { image_url: media.url('wide.png'), driving_audio_url: media.url('voice.wav'), resolution: '720P', duration: 2 }],
@@ -95,11 +99,17 @@ describe('scale-out on PostgreSQL: API-only processes and two workers', { skip }
     for (const id of ids) {
       const result = await client.waitForEnd(id, 120_000);
       assert.equal(result.task.status, 'TASK_STATUS_SUCCEED', `${id}: ${result.task.reason}\n${troubleOf(cluster.all(), id)}`);
-      // Written by a worker into the blob store, served by the API process.
-      const video = await fetch(result.videos[0].video_url);
+      // Written by a worker into the bucket, fetched from the bucket through a presigned URL.
+      const url = new URL(result.videos[0].video_url);
+      assert.equal(url.origin, s3.endpoint, 'served by the bucket, not by a process');
+      assert.ok(url.searchParams.has('X-Amz-Signature'), `a presigned URL: ${url}`);
+      const video = await fetch(url);
       assert.equal(video.status, 200);
-      const bytes = Buffer.from(await video.arrayBuffer());
-      assert.equal(bytes.subarray(4, 8).toString(), 'ftyp', 'an MP4');
+      const file = path.join(tempDir(), `${id}.mp4`);
+      await writeFile(file, Buffer.from(await video.arrayBuffer()));
+      const info = await probeMedia(toolchain, file);
+      assert.match(info.formatName, /mp4/, `${id}: an MP4`);
+      assert.ok(info.video && info.durationSeconds > 1.5, `${id}: a video of about 2 s`);
       assert.equal(logsOf(cluster.workers, 'task succeeded', id).length, 1, `${id} completed once, by a worker`);
       assert.equal(logsOf(cluster.api, 'engine started', id).length, 0, 'the API process runs nothing');
     }
