@@ -24,9 +24,12 @@ const closeGraceMs = 2000;
  * after the answer. Bodies that a route reads go through a stream that the deadline can fail
  * with a 408 ApiError, so the answer is the documented body, sent by the error handler; a body
  * still arriving after the answer has started is cut by closing the connection.
+ *
+ * A multipart body is the exception: @fastify/multipart reads the request itself, not the parsed
+ * payload, so a stream in between would only hold the request back once its buffer filled. Its
+ * route awaits the form through `untilBodyDeadline` instead.
  */
 export function installBodyDeadline(app: FastifyInstance, options: BodyDeadlineOptions): void {
-  const watches = new WeakMap<FastifyRequest, BodyWatch>();
   app.addHook('onRequest', (request, reply, done) => {
     if (hasBody(request.raw) && !request.raw.complete) {
       watches.set(request, new BodyWatch(request.raw, () => !reply.raw.headersSent, options));
@@ -35,8 +38,21 @@ export function installBodyDeadline(app: FastifyInstance, options: BodyDeadlineO
   });
   app.addHook('preParsing', (request, _reply, payload, done) => {
     const watch = watches.get(request);
-    done(null, watch ? watch.readable(payload) : payload);
+    done(null, watch && !isMultipart(request.raw) ? watch.readable(payload) : payload);
   });
+}
+
+const watches = new WeakMap<FastifyRequest, BodyWatch>();
+
+/** `reading` (a route reading the request itself), failed with the 408 when the body's deadline passes first. */
+export function untilBodyDeadline<T>(request: FastifyRequest, reading: Promise<T>): Promise<T> {
+  const passed = watches.get(request)?.passed;
+  if (!passed) return reading;
+  return Promise.race([reading, passed.then((error) => Promise.reject(error))]);
+}
+
+function isMultipart(raw: IncomingMessage): boolean {
+  return /^multipart\//i.test(raw.headers['content-type'] ?? '');
 }
 
 function hasBody(raw: IncomingMessage): boolean {
@@ -48,6 +64,11 @@ class BodyWatch {
   private readonly startBytes: number;
   private timer: NodeJS.Timeout;
   private body?: PassThrough;
+  private pass?: (error: ApiError) => void;
+  /** Settles with the 408 when the deadline passes while the answer can still be given; never otherwise. */
+  readonly passed = new Promise<ApiError>((resolve) => {
+    this.pass = resolve;
+  });
 
   constructor(
     private readonly raw: IncomingMessage,
@@ -81,8 +102,11 @@ class BodyWatch {
       this.timer = setTimeout(() => this.check(), wait);
       return;
     }
-    if (this.body && !this.body.destroyed && this.canAnswer()) {
-      this.body.destroy(this.timeoutError(received));
+    const readByRoute = this.body ? !this.body.destroyed : isMultipart(this.raw);
+    if (readByRoute && this.canAnswer()) {
+      const error = this.timeoutError(received);
+      this.body?.destroy(error);
+      this.pass?.(error);
       // The 408 closes the connection once sent; this covers a route that never reads its body.
       this.timer = setTimeout(() => this.raw.socket.destroy(), closeGraceMs);
     } else {

@@ -134,6 +134,19 @@ test('a body trickled a byte at a time is cut off with 408 within the limit, on 
   assert.ok(unread.elapsedMs < limitMs, `cut after ${unread.elapsedMs} ms`);
 });
 
+test('a multipart create of /v1/videos trickled a byte at a time is cut off with 408 in the OpenAI error shape', async () => {
+  // @fastify/multipart reads the request itself: the deadline reaches it through the route.
+  const head = `POST /v1/videos HTTP/1.1\r\nHost: x\r\n${auth}Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 500\r\n\r\n`;
+  const exchange = await trickle(head, 100, 250);
+  const response = exchange.responses[0];
+  assert.equal(response?.status, 408, response?.body);
+  const body = JSON.parse(response.body) as { error: { code: string; message: string } };
+  assert.equal(body.error.code, 'request_timeout');
+  assert.match(body.error.message, /request_body_timeout_seconds/);
+  assert.equal(exchange.closed, true);
+  assert.ok(exchange.elapsedMs < (bodyTimeoutSeconds + 1.5) * 1000, `cut after ${exchange.elapsedMs} ms`);
+});
+
 test('an upload that stalls half-way is cut off with 408 and leaves no file behind', async () => {
   const png = Buffer.concat([Buffer.from('89504e470d0a1a0a0000000d49484452000000100000001008060000001ff3ff61', 'hex'), Buffer.alloc(6000)]);
   const head = Buffer.from(`POST /v3/uploads HTTP/1.1\r\nHost: x\r\n${auth}Content-Length: 20000\r\n\r\n`);

@@ -3,6 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Multipart } from '@fastify/multipart';
 import { ApiError, invalidRequest } from '../../../spec/api-error.js';
 import type { BlobStore } from '../../../spec/blob-store.js';
+import { untilBodyDeadline } from '../../body-deadline.js';
 import type { IncomingFile, StoredUpload } from '../../../media/store-upload.js';
 import { isPlainObject } from './text-values.js';
 
@@ -44,7 +45,7 @@ export async function readForm(
   const fields: Record<string, unknown> = {};
   let file: CreateForm['file'];
   let textBytes = 0;
-  try {
+  const readParts = async () => {
     for await (const part of request.parts()) {
       if (part.type === 'file') {
         file = await storeFilePart(part, store);
@@ -60,6 +61,9 @@ export async function readForm(
       }
       setField(fields, part.fieldname, part.value, limits.maxFields);
     }
+  };
+  try {
+    await untilBodyDeadline(request, readParts());
   } catch (error) {
     if (file) await blobs.delete([file.blobKey]).catch(() => undefined);
     throw formError(error, limits);
