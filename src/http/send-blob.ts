@@ -4,8 +4,9 @@ import type { BlobStore } from '../spec/blob-store.js';
 
 /**
  * Answers a blob of the store with its type and size, or the one byte range the request asks for
- * (206), so a player can seek in a video without downloading it whole. Answers undefined, having
- * sent nothing, when the blob does not exist: the caller says why in its own words.
+ * (206), so a player can seek in a video without downloading it whole. Answers false, having
+ * sent nothing, when the blob does not exist: the caller says why in its own words. (A boolean, not
+ * the reply: a reply is a thenable, which an async function would wait on and answer undefined.)
  */
 export async function sendBlob(
   request: FastifyRequest,
@@ -13,9 +14,9 @@ export async function sendBlob(
   blobs: BlobStore,
   key: string,
   cacheControl: string,
-): Promise<FastifyReply | undefined> {
+): Promise<boolean> {
   const info = await blobs.head(key);
-  if (!info) return undefined;
+  if (!info) return false;
   const range = parseRange(request.headers.range, info.size);
   if (range === 'unsatisfiable') {
     reply.header('accept-ranges', 'bytes').header('content-range', `bytes */${info.size}`);
@@ -27,14 +28,18 @@ export async function sendBlob(
     });
   }
   const blob = await blobs.open(key, range);
-  if (!blob) return undefined;
+  if (!blob) return false;
   reply.header('accept-ranges', 'bytes').header('content-type', blob.contentType).header('cache-control', cacheControl);
-  if (!range) return reply.header('content-length', blob.size).send(blob.stream);
-  return reply
-    .code(206)
-    .header('content-range', `bytes ${range.start}-${range.end}/${blob.size}`)
-    .header('content-length', range.end - range.start + 1)
-    .send(blob.stream);
+  if (!range) {
+    reply.header('content-length', blob.size).send(blob.stream);
+  } else {
+    reply
+      .code(206)
+      .header('content-range', `bytes ${range.start}-${range.end}/${blob.size}`)
+      .header('content-length', range.end - range.start + 1)
+      .send(blob.stream);
+  }
+  return true;
 }
 
 /** One `bytes=` range (the form players send); several ranges are answered with the whole file. */

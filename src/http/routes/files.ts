@@ -24,7 +24,7 @@ export function fileRoutes(app: FastifyInstance, blobs: BlobStore, signer: UrlSi
 
     const sent = await sendBlob(request, reply, blobs, key, 'private, max-age=3600');
     if (!sent) throw new ApiError(404, 'FILE_NOT_FOUND', 'the file no longer exists');
-    return sent;
+    return reply;
   });
 }
 

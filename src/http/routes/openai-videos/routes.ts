@@ -123,7 +123,7 @@ export async function openAiVideoRoutes(app: FastifyInstance, options: OpenAiVid
     const blobKey = variant === 'thumbnail' ? await thumbnails.of(task.id, videoKey) : videoKey;
     const sent = await sendBlob(request, reply, options.uploads.blobs, blobKey, 'private, max-age=3600');
     if (!sent) throw new ApiError(404, 'FILE_NOT_FOUND', `the files of video "${task.id}" no longer exist`, { video_id: task.id });
-    return sent;
+    return reply;
   });
 }
 
