@@ -95,6 +95,11 @@ test('i2v: input_reference as a file is the first frame; the picture keeps its a
   assert.ok(Math.abs(info.durationSeconds - 4) < 0.15, `duration ${info.durationSeconds}`);
 });
 
+test('downloads left the server nothing to complain about: no error logged', () => {
+  const errors = server.logs.filter((entry) => Number(entry.level) >= 50);
+  assert.deepEqual(errors, []);
+});
+
 test('list shows both videos, newest first; delete removes each with its files, from both APIs', async () => {
   const page = await openai.videos.list({ limit: 10 });
   assert.deepEqual(page.data.map((video) => video.id), [...created].reverse());
