@@ -314,6 +314,7 @@ const openAiCommonErrors = {
   '401': openAiErrorResponse('missing_api_key, invalid_api_key.'),
   '404': openAiErrorResponse('task_not_found: no such video for this API key.'),
   '500': openAiErrorResponse('internal_error.'),
+  default: openAiErrorResponse('Any other answer, in the same body: request_timeout, request_headers_too_large, malformed_request, service_unavailable (shutting down).'),
 };
 
 const videoIdParameter = {

@@ -76,7 +76,9 @@ describe('OpenAPI document', () => {
     for (const [path, operations] of Object.entries(paths)) {
       for (const operation of Object.values(operations)) {
         const fallback = operation.responses.default as { content: Record<string, { schema: { $ref: string } }> };
-        assert.equal(fallback.content['application/json'].schema.$ref, '#/components/schemas/Error', path);
+        // The OpenAI-style routes answer in OpenAI's error body.
+        const errorSchema = path.startsWith('/v1/') ? '#/components/schemas/OpenAiError' : '#/components/schemas/Error';
+        assert.equal(fallback.content['application/json'].schema.$ref, errorSchema, path);
       }
     }
   });

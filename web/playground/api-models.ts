@@ -32,11 +32,13 @@ export interface PlaygroundModel {
 }
 
 interface OpenApiDocument {
-  paths: Record<string, { post?: { summary?: string; requestBody?: { content?: Record<string, { schema?: JsonSchema }> } } }>;
+  paths: Record<string, { post?: { summary?: string; tags?: string[]; requestBody?: { content?: Record<string, { schema?: JsonSchema }> } } }>;
   components?: { schemas?: Record<string, JsonSchema> };
 }
 
 const createTaskPath = /^\/v3\/async\/([^/]+)$/;
+/** The document's tag of create-task operations: other POSTs under /v3/async/ (task-cancel) are not models. */
+const createTaskTag = 'Video generation';
 
 /** Every create-task operation of the document, in its order, with its resolved request schema. */
 export function modelsOf(document: OpenApiDocument): PlaygroundModel[] {
@@ -44,7 +46,7 @@ export function modelsOf(document: OpenApiDocument): PlaygroundModel[] {
   for (const [path, item] of Object.entries(document.paths)) {
     const id = createTaskPath.exec(path)?.[1];
     const schema = item.post?.requestBody?.content?.['application/json']?.schema;
-    if (id === undefined || schema === undefined) continue;
+    if (id === undefined || schema === undefined || !item.post?.tags?.includes(createTaskTag)) continue;
     models.push({ id, title: item.post?.summary ?? id, schema: resolve(document, schema) });
   }
   return models;

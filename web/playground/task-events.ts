@@ -100,6 +100,8 @@ async function poll(taskId: string, options: FollowOptions): Promise<TaskResult>
   try {
     return await options.client.waitFor(taskId, {
       signal: options.signal,
+      // Reading the task only: the stream was given up already.
+      stream: false,
       pollIntervalMs: interval,
       maxPollIntervalMs: interval,
       onProgress: (_task, result) => options.onUpdate(result, 'polling'),
