@@ -12,8 +12,8 @@ const execFileAsync = promisify(execFile);
 export interface CpuScheduling {
   /**
    * Run in the SCHED_IDLE class: the process gets a CPU only when no normal process wants one,
-   * and a waking normal process takes the CPU from it at once. Niceness alone (even 19) still
-   * lets it finish its time slice first, which is what shows in an API's p99.
+   * and a waking normal process takes the CPU from it at once. Niceness alone (even 19) only
+   * shrinks its share: a waking process may still wait for its slice to end.
    */
   idle?: boolean;
   /**

@@ -6,8 +6,8 @@ import type { CpuScheduling } from '../../media/cpu-scheduling.js';
  *
  * - `idle`: the SCHED_IDLE class (where util-linux `chrt` can set it) at niceness 19. A render
  *   runs only on CPU time no normal process wants, and a request that arrives takes its CPU at
- *   once; niceness alone leaves the render its time slice, which the API's p99 shows (see
- *   docs/benchmarks.md). On a machine that other work keeps busy, renders crawl.
+ *   once; niceness alone only shrinks the render's share, and a request may still wait for a
+ *   render thread's slice to end. On a machine that other work keeps busy, renders crawl.
  * - `low`: niceness 10 only. Renders keep a share of the CPU however busy the machine is, and
  *   the API answers later while they run.
  */
