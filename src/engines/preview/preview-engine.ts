@@ -43,8 +43,6 @@ export interface PreviewEngineOptions {
   renderThreads?: number;
   /** How many renders may run at once, which the thread budget divides the CPUs by; default `capacity`. */
   rendersAtOnce?: number;
-  /** The CPUs renders may use; default those this process may run on. */
-  allowedCpus?: readonly number[];
 }
 
 /** The operation saved on the task row: which render of this engine, by id. */
@@ -108,7 +106,7 @@ export class PreviewEngine implements Engine {
           : Promise.resolve(options.watermarkFontFile ?? undefined),
       stallTimeoutMs: options.stallTimeoutMs ?? defaultStallTimeoutMs,
       priority: options.priority ?? 'idle',
-      cpus: new RenderCpus(options.allowedCpus ?? allowedCpus(), options.rendersAtOnce ?? capacity, options.renderThreads),
+      cpus: new RenderCpus(allowedCpus(), options.rendersAtOnce ?? capacity, options.renderThreads),
     };
     this.keepEndedMs = options.keepEndedMs ?? defaultKeepEndedMs;
     this.capacity = capacity;
