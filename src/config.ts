@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { renderPriorityNames } from './engines/preview/render-priority.js';
 
 /**
  * The one configuration loader. Every key is declared once in `configKeys`; its environment
@@ -40,6 +41,8 @@ export const configKeys = {
   request_body_min_bytes_per_second: { type: 'integer', default: 1024, minimum: 1, maximum: 104857600, description: 'Slowest average pace, in bytes per second, that keeps a request body alive past request_body_timeout_seconds.' },
   cors_origins: { type: 'string', default: '*', description: 'Origins whose web pages may call the API and fetch the signed file URLs: * for any, or a comma-separated list such as https://app.example.com,https://admin.example.com.' },
   frame_rate: { type: 'integer', default: 24, minimum: 1, maximum: 60, description: 'Frame rate of rendered videos.' },
+  render_priority: { type: 'enum', default: 'idle', values: renderPriorityNames, description: 'How preview renders (ffmpeg) share the CPU with the API: idle runs them only on CPU time nothing else wants (SCHED_IDLE where util-linux chrt can set it, and niceness 19), so the API answers as if they were not there; low runs them at niceness 10, so they keep a share of a machine that other work keeps busy.' },
+  render_threads: { type: 'integer', default: 0, minimum: 0, maximum: 256, description: 'CPUs, and filter and decoder threads, each preview render may use (0: the CPUs but one, left to the API, divided among the worker_concurrency renders that may run at once, at least 1). Renders run on their CPUs only; the video they make does not depend on it.' },
   ffmpeg_path: { type: 'string', default: undefined, description: 'ffmpeg binary. Default: ffmpeg on PATH, else the one the npm package ships.' },
   ffprobe_path: { type: 'string', default: undefined, description: 'ffprobe binary. Default: ffprobe on PATH, else the one the npm package ships.' },
   upload_url_ttl_seconds: { type: 'integer', default: 86400, minimum: 60, maximum: 2592000, description: 'Lifetime of the URLs that POST /v3/uploads answers.' },

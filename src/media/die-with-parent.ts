@@ -35,12 +35,3 @@ async function detectLauncher(): Promise<readonly string[]> {
     return [];
   }
 }
-
-/**
- * Why the launcher could not start the command (exit code 126: not executable, 127: not found;
- * `setpriv` names the cause on stderr), or undefined when the command itself ran.
- */
-export function launcherStartFailure(command: string, exitCode: number | null, lastStderrLine = ''): string | undefined {
-  if (command !== launcher[0] || (exitCode !== 126 && exitCode !== 127)) return undefined;
-  return /^setpriv: failed to execute .*?: (.+)$/.exec(lastStderrLine)?.[1];
-}

@@ -1,7 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { setPriority } from 'node:os';
 import { createInterface } from 'node:readline';
-import { dyingWithParent, launcherStartFailure } from './die-with-parent.js';
+import { scheduledCommand, type CpuScheduling } from './cpu-scheduling.js';
+import { dyingWithParent } from './die-with-parent.js';
+import { launcherStartFailure } from './launcher-failure.js';
 
 /** How many lines of ffmpeg's stderr an error keeps: enough for the cause, not the whole log. */
 const stderrTailLines = 20;
@@ -27,6 +29,8 @@ export interface RunFfmpegOptions {
    * process's own.
    */
   niceness?: number;
+  /** The scheduling class and CPUs of the ffmpeg process (see `CpuScheduling`). Unset: this process's own. */
+  scheduling?: CpuScheduling;
   /**
    * Kills ffmpeg when its output position has not moved for this long (from its start, then
    * from each advance): a run that hangs (an input it keeps retrying, a stuck decoder) must end,
@@ -61,15 +65,15 @@ export class FfmpegError extends Error {
 /**
  * Runs ffmpeg with `args` (inputs, filters, outputs) and resolves when it exits successfully.
  * Progress comes from `-progress pipe:1`, which ffmpeg writes as `key=value` lines on stdout.
- * ffmpeg dies with this process even when it is killed outright (see `dyingWithParent`).
+ * ffmpeg dies with this process even when it is killed outright (see `dyingWithParent`), and
+ * runs in the scheduling class and on the CPUs `scheduling` asks for where the system allows.
  */
 export async function runFfmpeg(ffmpegPath: string, args: readonly string[], options: RunFfmpegOptions = {}): Promise<void> {
-  const { onProgress, signal, niceness, stallTimeoutMs, spawnProcess = defaultSpawn } = options;
+  const { onProgress, signal, niceness, scheduling = {}, stallTimeoutMs, spawnProcess = defaultSpawn } = options;
   signal?.throwIfAborted();
-  const [command, commandArgs] = await dyingWithParent(ffmpegPath, [
-    ...['-hide_banner', '-nostdin', '-nostats', '-progress', 'pipe:1'],
-    ...args,
-  ]);
+  const [command, commandArgs] = await dyingWithParent(
+    ...(await scheduledCommand(ffmpegPath, ['-hide_banner', '-nostdin', '-nostats', '-progress', 'pipe:1', ...args], scheduling)),
+  );
   signal?.throwIfAborted();
 
   const child = spawnProcess(command, commandArgs);

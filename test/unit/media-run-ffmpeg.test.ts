@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { testToolchain } from '../support/media-fixtures.js';
+import { allowedCpus, parseCpuList } from '../../src/media/cpu-scheduling.js';
 import { FfmpegError, killRunningFfmpeg, outTimeSeconds, runFfmpeg } from '../../src/media/run-ffmpeg.js';
 import { tempDir } from '../support/temp-dir.js';
 
@@ -37,8 +39,14 @@ function isRunning(pid: number): boolean {
   }
 }
 
+/** Scheduling policies as /proc/<pid>/stat field 41 shows them (sched.h). */
+const schedOther = 0;
+const schedIdle = 5;
+
 /** A 60 s ffmpeg run at real time: long enough to look at while it runs. */
 const longRun = ['-y', '-re', '-f', 'lavfi', '-i', 'testsrc2=s=320x240:r=24:d=60', '-f', 'null', '-'];
+/** The same with an encoder that starts threads of its own, however few CPUs it may use. */
+const threadedRun = [...longRun.slice(0, -3), '-c:v', 'libx264', '-preset', 'ultrafast', '-threads', '2', '-f', 'null', '-'];
 
 describe('runFfmpeg', () => {
   const dir = tempDir();
@@ -100,9 +108,12 @@ describe('runFfmpeg', () => {
     assert.deepEqual(spawned, []);
   });
 
-  test('a binary that cannot be started is a clear error', async () => {
-    await assert.rejects(runFfmpeg(path.join(dir, 'no-ffmpeg-here'), ['-version']), /^Error: cannot run ffmpeg ".*no-ffmpeg-here": .*(no such file|ENOENT)/i);
-    assert.equal(existsSync(path.join(dir, 'no-ffmpeg-here')), false);
+  test('a binary that cannot be started is a clear error, through every launcher', async () => {
+    const missing = path.join(dir, 'no-ffmpeg-here');
+    for (const scheduling of [{}, { idle: true, cpus: allowedCpus().slice(-1) }]) {
+      await assert.rejects(runFfmpeg(missing, ['-version'], { scheduling }), /^Error: cannot run ffmpeg ".*no-ffmpeg-here": .*(no such file|ENOENT)/i);
+    }
+    assert.equal(existsSync(missing), false);
   });
 
   test('the end of a crash report is kept without its memory map and bare backtrace addresses', async () => {
@@ -152,20 +163,37 @@ describe('runFfmpeg', () => {
     await runFfmpeg(ffmpegPath, ['-y', '-re', '-f', 'lavfi', '-i', 'testsrc2=s=64x64:r=24:d=3', '-f', 'null', '-'], { stallTimeoutMs: 1_500 });
   });
 
-  test('ffmpeg runs at the niceness asked for, every thread of it', async () => {
+  test('ffmpeg runs at the niceness, in the scheduling class and on the CPUs asked for, every thread of it', async () => {
     const { ffmpegPath } = await testToolchain();
-    const controller = new AbortController();
-    let looked!: () => void;
-    const reported = new Promise<void>((resolve) => (looked = resolve));
-    const run = runFfmpeg(ffmpegPath, longRun, { signal: controller.signal, niceness: 10, onProgress: () => looked() });
-    await reported;
-    const [pid] = ffmpegChildren(process.pid);
-    assert.ok(pid, 'the ffmpeg is a child of this process');
-    const niceness = readdirSync(`/proc/${pid}/task`).map((thread) => Number(statField(readFileSync(`/proc/${pid}/task/${thread}/stat`, 'utf8'), 19)));
-    assert.ok(niceness.length > 1, `ffmpeg runs ${niceness.length} thread(s)`);
-    assert.deepEqual(niceness, niceness.map(() => 10));
-    controller.abort(new Error('seen'));
-    await assert.rejects(run, /seen/);
+    const cpus = allowedCpus().slice(-1);
+    const asked = [
+      { niceness: 10, scheduling: {}, policy: schedOther, cpus: allowedCpus() },
+      { niceness: 19, scheduling: { idle: true, cpus }, policy: schedIdle, cpus },
+    ];
+    for (const { niceness, scheduling, policy, cpus: expectedCpus } of asked) {
+      const controller = new AbortController();
+      let looked!: () => void;
+      const reported = new Promise<void>((resolve) => (looked = resolve));
+      const run = runFfmpeg(ffmpegPath, threadedRun, { signal: controller.signal, niceness, scheduling, onProgress: () => looked() });
+      await reported;
+      const [pid] = ffmpegChildren(process.pid);
+      assert.ok(pid, 'the ffmpeg is a child of this process');
+      const threads = readdirSync(`/proc/${pid}/task`).map((thread) => {
+        const stat = readFileSync(`/proc/${pid}/task/${thread}/stat`, 'utf8');
+        const status = readFileSync(`/proc/${pid}/task/${thread}/status`, 'utf8');
+        // Some x264 builds (the npm package's) lower their helper threads' priority by 10 more, up to 19.
+        const threadNiceness = Number(statField(stat, 19));
+        return {
+          niceness: Number(thread) !== pid && threadNiceness === Math.min(19, niceness + 10) ? niceness : threadNiceness,
+          policy: Number(statField(stat, 41)),
+          cpus: parseCpuList(/^Cpus_allowed_list:\s*(\S+)$/m.exec(status)![1]),
+        };
+      });
+      assert.ok(threads.length > 1, `ffmpeg runs ${threads.length} thread(s)`);
+      assert.deepEqual(threads, threads.map(() => ({ niceness, policy, cpus: expectedCpus })), JSON.stringify(scheduling));
+      controller.abort(new Error('seen'));
+      await assert.rejects(run, /seen/);
+    }
   });
 
   test('ffmpeg dies with the process that started it, even when that one is killed with SIGKILL', async () => {
@@ -204,5 +232,18 @@ describe('outTimeSeconds', () => {
     assert.equal(outTimeSeconds('out_time_us=-9223372036854775807'), undefined);
     assert.equal(outTimeSeconds('out_time=00:00:01.500000'), undefined);
     assert.equal(outTimeSeconds('progress=end'), undefined);
+  });
+});
+
+describe('allowedCpus and parseCpuList', () => {
+  test('a kernel CPU list reads as its CPUs in order; anything else is not one', () => {
+    assert.deepEqual(parseCpuList('0-3,8,10-11'), [0, 1, 2, 3, 8, 10, 11]);
+    assert.deepEqual(parseCpuList('5'), [5]);
+    assert.equal(parseCpuList(''), undefined);
+    assert.equal(parseCpuList('0-a'), undefined);
+  });
+
+  test('this process may run on as many CPUs as availableParallelism counts', () => {
+    assert.equal(allowedCpus().length, availableParallelism());
   });
 });

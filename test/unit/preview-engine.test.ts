@@ -1,13 +1,17 @@
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { PreviewEngine, requiredFilters } from '../../src/engines/preview/preview-engine.js';
+import { RenderCpus } from '../../src/engines/preview/render-cpus.js';
+import { allowedCpus, parseCpuList } from '../../src/media/cpu-scheduling.js';
 import type { FfmpegToolchain } from '../../src/media/ffmpeg-binaries.js';
 import { ApiError } from '../../src/spec/api-error.js';
 import type { EngineStatus } from '../../src/spec/engine.js';
 import { engineJob, waitForEnd } from '../support/engine-conformance.js';
-import { makeImage, testToolchain } from '../support/media-fixtures.js';
+import { makeImage, makeVideo, testToolchain } from '../support/media-fixtures.js';
 import { tempDir } from '../support/temp-dir.js';
 
 /** The life of a preview render as the worker sees it: start, progress, end, cancel, restart. */
@@ -212,4 +216,56 @@ describe('preview engine', () => {
     const status = await waitForEnd(engine, await engine.start(job), job, 30_000);
     assert.equal(status.state, 'succeeded', status.state === 'failed' ? status.error.message : '');
   });
+
+  test('the thread budget, the CPUs and the priority change no byte of the video; ffmpeg runs as they say', async () => {
+    const allowed = allowedCpus();
+    // The default: idle, the budget derived from the CPUs; against: low, every CPU, as many threads.
+    const confined = new PreviewEngine({ toolchain, rendersAtOnce: 2 });
+    const free = new PreviewEngine({ toolchain, priority: 'low', renderThreads: allowed.length });
+    const share = new RenderCpus(allowed, 2).take();
+    const footage = await makeVideo(toolchain, path.join(dir, 'footage.mp4'), { width: 640, height: 360, seconds: 2, audio: true });
+    const jobs = [
+      { model: 'wan2.7-t2v', request: { prompt: 'dusk', size: '1920*1080', duration: 3, watermark: true }, files: {} },
+      { model: 'wan2.7-videoedit', request: { prompt: 'vintage', video_url: 'https://m.test/f.mp4', resolution: '720P' }, files: { video_url: footage } },
+    ] as const;
+    for (const { model, request, files } of jobs) {
+      const outputs: Buffer[] = [];
+      for (const [engine, expected] of [
+        [confined, { policy: schedIdle, niceness: 19, cpus: share.cpus ?? allowed }],
+        [free, { policy: schedOther, niceness: 10, cpus: allowed }],
+      ] as const) {
+        const job = engineJob(model, { seed: 11, ...request }, { workDir: await mkdtemp(path.join(dir, 'job-')), files });
+        const operation = await engine.start(job);
+        const seen = await runningFfmpeg();
+        assert.deepEqual(seen, expected, `${model}: how ffmpeg runs`);
+        const status = await waitForEnd(engine, operation, job, 60_000);
+        assert.equal(status.state, 'succeeded', status.state === 'failed' ? status.error.message : '');
+        if (status.state === 'succeeded') outputs.push(await readFile(status.videos[0].path));
+      }
+      assert.ok(outputs[0].equals(outputs[1]), `${model}: the same bytes under either budget`);
+    }
+  });
 });
+
+/** Scheduling policies as /proc/<pid>/stat field 41 shows them (sched.h). */
+const schedOther = 0;
+const schedIdle = 5;
+
+/** How the ffmpeg this process runs is scheduled, read from /proc as soon as it runs. */
+async function runningFfmpeg(): Promise<{ policy: number; niceness: number; cpus: readonly number[] | undefined }> {
+  for (;;) {
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        if (!stat.includes('(ffmpeg)') || Number(fields[1]) !== process.pid) continue;
+        const cpus = parseCpuList(/^Cpus_allowed_list:\s*(\S+)$/m.exec(readFileSync(`/proc/${entry}/status`, 'utf8'))![1]);
+        return { policy: Number(fields[41 - 3]), niceness: Number(fields[19 - 3]), cpus };
+      } catch {
+        // It ended while we looked.
+      }
+    }
+    await sleep(5);
+  }
+}

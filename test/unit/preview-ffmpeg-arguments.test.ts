@@ -18,7 +18,7 @@ const basePlan: RenderPlan = {
   soundtrack: { kind: 'generated' },
   watermark: false,
 };
-const output = { outputPath: '/work/job/out.mp4', encoder: defaultEncoderSettings };
+const output = { outputPath: '/work/job/out.mp4', encoder: defaultEncoderSettings, threads: 1 };
 
 function argumentsOf(
   plan: Partial<RenderPlan>,
@@ -51,7 +51,7 @@ describe('buildFfmpegArguments', () => {
     assert.equal(optionValue(args, '-c:v'), 'libx264');
     assert.equal(optionValue(args, '-pix_fmt'), 'yuv420p');
     assert.equal(optionValue(args, '-preset'), 'ultrafast');
-    assert.equal(optionValue(args, '-threads'), '4');
+    assert.equal(optionValue(args.slice(args.indexOf('-c:v')), '-threads'), '4', 'x264 threads');
     assert.equal(optionValue(args, '-c:a'), 'aac');
     assert.equal(optionValue(args, '-movflags'), '+faststart');
     assert.equal(optionValue(args, '-fflags'), '+bitexact');
@@ -60,6 +60,16 @@ describe('buildFfmpegArguments', () => {
     assert.equal(optionValue(args, '-r'), '24');
     assert.equal(args.filter((arg) => arg === '-map').length, 2);
     assert.match(graphText(args), /trim=end_frame=48\[/);
+  });
+
+  test('the render\'s thread budget sets its filter and decoder threads; x264 keeps its fixed threads', () => {
+    const args = argumentsOf({ soundtrack: { kind: 'file', path: '/in/v.wav' } }, { threads: 3 });
+    assert.equal(optionValue(args, '-filter_threads'), '3');
+    assert.equal(optionValue(args, '-filter_complex_threads'), '3');
+    const inputStarts = args.flatMap((arg, index) => (arg === '-i' ? [args.lastIndexOf('-threads', index)] : []));
+    assert.equal(inputStarts.length, 2);
+    for (const start of inputStarts) assert.equal(args[start + 1], '3', 'each input is decoded with the budget');
+    assert.equal(optionValue(args.slice(args.indexOf('-c:v')), '-threads'), '4', 'x264 threads');
   });
 
   test('a generated picture and soundtrack are lavfi inputs (run in parallel); graphs reading files go to -filter_complex', () => {

@@ -32,8 +32,9 @@ const onlyCase = process.env.WAN_PREVIEW_SWEEP_ONLY === undefined ? undefined : 
  */
 const concurrency = 3;
 /**
- * How long one render may take. Generous: ffmpeg runs at niceness 10, so other processes of a busy
- * machine come first; a render that hangs is stopped sooner by the engine (no progress for 60 s).
+ * How long one render may take. Generous: ffmpeg runs at idle priority on its share of the CPUs,
+ * so other processes of a busy machine come first; a render that hangs is stopped sooner by the
+ * engine (no progress for 60 s).
  */
 const renderTimeoutMs = 600_000;
 /** Every this many cases, the case is rendered a second time and must give the same frames and samples. */

@@ -1,4 +1,5 @@
 import { PreviewEngine } from '../preview/preview-engine.js';
+import type { RenderPriority } from '../preview/render-priority.js';
 import type { EngineKind } from './engine-kind.js';
 
 /**
@@ -9,10 +10,15 @@ export const previewKind: EngineKind = {
   fields: ['capacity'],
   build(settings, { config, toolchain }) {
     if (settings.engine !== 'preview') settings.fail('kind', 'the preview engine is built in under the name "preview"; no other engine can be of its kind');
+    const capacity = settings.integer('capacity', { minimum: 0, maximum: 256 }, config.worker_concurrency);
     return new PreviewEngine({
       toolchain,
       frameRate: config.frame_rate,
-      capacity: settings.integer('capacity', { minimum: 0, maximum: 256 }, config.worker_concurrency),
+      capacity,
+      priority: config.render_priority as RenderPriority,
+      renderThreads: config.render_threads,
+      // The worker runs at most worker_concurrency tasks, whatever the engine's capacity.
+      rendersAtOnce: Math.min(capacity, config.worker_concurrency),
     });
   },
 };

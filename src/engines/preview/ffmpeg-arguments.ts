@@ -18,7 +18,8 @@ export interface EncoderSettings {
   crf: number;
   /**
    * x264 threads. Fixed rather than "auto" because x264's output depends on the thread count:
-   * the same seed must give the same frames on any machine.
+   * the same seed must give the same frames on any machine. How many CPUs these threads share
+   * is the render's budget (`OutputOptions.threads`), which changes no byte.
    */
   threads: number;
 }
@@ -28,6 +29,11 @@ export const defaultEncoderSettings: EncoderSettings = { preset: 'ultrafast', cr
 export interface OutputOptions {
   outputPath: string;
   encoder: EncoderSettings;
+  /**
+   * The render's thread budget (see `render-cpus.ts`): threads of its filter graphs and input
+   * decoders. Slice-threaded filters and decoders give the same output on any count of threads.
+   */
+  threads: number;
   /**
    * A font for the watermark's letters and the t2v caption; without one the badge is drawn with
    * boxes only and there is no caption. Only pass one when the ffmpeg build has `drawtext`.
@@ -72,9 +78,11 @@ export function buildFfmpegArguments(plan: RenderPlan, output: OutputOptions): s
   const videoMap = mapOf(pictureGraph, video, 'v');
   const audioMap = audio === undefined ? undefined : mapOf(soundGraph, audio, 'a');
   const { encoder } = output;
+  const threads = String(output.threads);
   return [
     '-y',
-    ...inputs.arguments(),
+    ...['-filter_threads', threads, '-filter_complex_threads', threads],
+    ...inputs.arguments(['-threads', threads]),
     ...(complex.length > 0 ? ['-filter_complex', complex.join(';')] : []),
     '-map',
     videoMap,

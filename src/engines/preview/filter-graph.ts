@@ -19,8 +19,9 @@ export class GraphInputs {
     return `s${++this.labels}`;
   }
 
-  arguments(): string[] {
-    return this.inputs.flatMap((input) => input.args);
+  /** Every input's arguments, each preceded by `options` (input options that apply to all). */
+  arguments(options: readonly string[] = []): string[] {
+    return this.inputs.flatMap((input) => [...options, ...input.args]);
   }
 }
 

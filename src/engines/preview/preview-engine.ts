@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
+import { allowedCpus } from '../../media/cpu-scheduling.js';
 import type { FfmpegToolchain } from '../../media/ffmpeg-binaries.js';
 import type { Engine, EngineJob, EngineOperation, EngineStatus, StatusContext } from '../../spec/engine.js';
 import { models } from '../../models/registry.js';
 import { defaultEncoderSettings, type EncoderSettings } from './ffmpeg-arguments.js';
+import { RenderCpus } from './render-cpus.js';
+import type { RenderPriority } from './render-priority.js';
 import { RenderRun, type RenderSettings } from './render-run.js';
 import { findWatermarkFont } from './watermark.js';
 
@@ -31,6 +34,15 @@ export interface PreviewEngineOptions {
   stallTimeoutMs?: number;
   /** Renders at once in this process; each takes about a core. Default 2. */
   capacity?: number;
+  /** How renders share the CPU with the API (`render_priority`); `idle` by default. */
+  priority?: RenderPriority;
+  /**
+   * CPUs, and filter and decoder threads, of each render (`render_threads`). Unset or 0: the
+   * CPUs but one divided among `rendersAtOnce` (see `render-cpus.ts`).
+   */
+  renderThreads?: number;
+  /** How many renders may run at once, which the thread budget divides the CPUs by; default `capacity`. */
+  rendersAtOnce?: number;
 }
 
 /** The operation saved on the task row: which render of this engine, by id. */
@@ -81,6 +93,7 @@ export class PreviewEngine implements Engine {
     if (missing.length > 0) {
       throw new Error(`the preview engine needs the ffmpeg filters ${missing.join(', ')}; "${options.toolchain.ffmpegPath}" lacks them`);
     }
+    const capacity = options.capacity ?? 2;
     this.settings = {
       toolchain: options.toolchain,
       frameRate: options.frameRate ?? defaultFrameRate,
@@ -92,9 +105,11 @@ export class PreviewEngine implements Engine {
           ? findWatermarkFont()
           : Promise.resolve(options.watermarkFontFile ?? undefined),
       stallTimeoutMs: options.stallTimeoutMs ?? defaultStallTimeoutMs,
+      priority: options.priority ?? 'idle',
+      cpus: new RenderCpus(allowedCpus(), options.rendersAtOnce ?? capacity, options.renderThreads),
     };
     this.keepEndedMs = options.keepEndedMs ?? defaultKeepEndedMs;
-    this.capacity = options.capacity ?? 2;
+    this.capacity = capacity;
   }
 
   async start(job: EngineJob): Promise<EngineOperation> {

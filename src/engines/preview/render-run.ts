@@ -9,6 +9,8 @@ import { buildFfmpegArguments, inputFilesOf, type EncoderSettings } from './ffmp
 import { describeRenderFailure, RenderFailure, type DescribedFailure, type FailureContext } from './render-failure.js';
 import { fieldsToProbe, planRender } from './render-plan.js';
 import { RenderProgressEstimate } from './render-progress.js';
+import type { RenderCpus, RenderCpuShare } from './render-cpus.js';
+import { renderPriorities, type RenderPriority } from './render-priority.js';
 import { resultExtra } from './result-extra.js';
 
 export interface RenderSettings {
@@ -18,17 +20,13 @@ export interface RenderSettings {
   watermarkFontFile: Promise<string | undefined>;
   /** A render whose position does not move for this long is stopped and fails. */
   stallTimeoutMs: number;
+  priority: RenderPriority;
+  /** Each render's thread budget and CPUs. */
+  cpus: RenderCpus;
 }
 
 /** How often a worker without `changed` should ask again while a render runs. */
 const suggestedCheckMs = 1_000;
-
-/**
- * ffmpeg runs at this niceness: a render takes every core it can get, and the API server on the
- * same machine must still answer at once. (Priority changes how soon ffmpeg gets the CPU, never
- * what it computes: x264's fixed thread count keeps the output the same.)
- */
-const renderNiceness = 10;
 
 /**
  * ffmpeg reports its position every half second unless told otherwise (`-stats_period`, since
@@ -100,25 +98,30 @@ export class RenderRun {
   private async render(): Promise<void> {
     const partialPath = this.outputPath.replace(/\.mp4$/, '.partial.mp4');
     const context: FailureContext = {};
+    let share: RenderCpuShare | undefined;
     try {
       const plan = planRender(this.job, await this.probeInputs(), { frameRate: this.settings.frameRate });
       const { toolchain } = this.settings;
       const reportPeriod = toolchain.hasOption('stats_period') ? progressPeriodSeconds : undefined;
       this.progress = new RenderProgressEstimate(plan.durationSeconds, seconds(this.startedAt), reportPeriod);
+      share = this.settings.cpus.take();
       const args = [
         ...(reportPeriod ? ['-stats_period', String(reportPeriod)] : []),
         ...buildFfmpegArguments(plan, {
           outputPath: partialPath,
           encoder: this.settings.encoder,
+          threads: share.threads,
           watermarkFontFile: await this.settings.watermarkFontFile,
         }),
       ];
       context.ffmpegArguments = args;
       context.inputs = inputFilesOf(args).map((path) => ({ path, fields: path === undefined ? [] : this.fieldsOf(path) }));
       this.progress.started(seconds(performance.now()));
+      const { niceness, scheduling } = renderPriorities[this.settings.priority];
       await runFfmpeg(toolchain.ffmpegPath, args, {
         signal: this.abort.signal,
-        niceness: renderNiceness,
+        niceness,
+        scheduling: { ...scheduling, cpus: share.cpus },
         stallTimeoutMs: this.settings.stallTimeoutMs,
         onProgress: (renderedSeconds) => this.advance(renderedSeconds),
       });
@@ -134,6 +137,7 @@ export class RenderRun {
         this.failure = describeRenderFailure(error, context);
       }
     } finally {
+      share?.release();
       this.notify();
     }
   }
