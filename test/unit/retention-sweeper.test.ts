@@ -47,7 +47,9 @@ test('a sweep removes results, uploads and task rows past their time in batches,
   });
   const counts = await sweeper.sweep();
   assert.deepEqual(counts, { resultsExpired: 3, uploadsDeleted: 1, tasksDeleted: 1, bookkeepingDeleted: 0 });
-  assert.deepEqual(deleted.sort(), [...ids.slice(0, 3).map((id) => `videos/${id}/0.mp4`), 'uploads/u0/a.png'].sort(), 'each file once');
+  // A result goes with the thumbnail made of it (GET /v1/videos/{id}/content?variant=thumbnail).
+  const results = ids.slice(0, 3).flatMap((id) => [`videos/${id}/0.mp4`, `videos/${id}/thumbnail.jpg`]);
+  assert.deepEqual(deleted.sort(), [...results, 'uploads/u0/a.png'].sort(), 'each file once');
   assert.equal(await store.tasks.get(ids[0]), undefined, 'the task older than 30 days is gone');
   assert.equal((await store.tasks.getSnapshot(ids[1]))?.resultsExpiredAt, now, 'a 20-day-old task stays, its video expired');
   assert.equal((await store.tasks.getSnapshot(ids[3]))?.resultsExpiredAt, null, 'a recent result stays');
