@@ -48,8 +48,8 @@ export class SqliteKeys implements ApiKeyStore {
     this.counting = openDatabase(file, 'NORMAL');
     this.countStatement = this.counting
       .prepare(
-        `INSERT INTO request_counts (key_id, window_start, count) VALUES (@keyId, @windowStart, 1)
-         ON CONFLICT (key_id, window_start) DO UPDATE SET count = count + 1 RETURNING count`,
+        `INSERT INTO request_counts (key_id, window_start, count) VALUES (@keyId, @windowStart, @amount)
+         ON CONFLICT (key_id, window_start) DO UPDATE SET count = count + @amount RETURNING count`,
       )
       .pluck();
   }
@@ -89,8 +89,8 @@ export class SqliteKeys implements ApiKeyStore {
     return this.statements.setSecret.get({ id: keyId, secret: newWebhookSecret() }) as string;
   }
 
-  async countRequest(keyId: string, windowStart: number): Promise<number> {
-    return this.countStatement.get({ keyId, windowStart }) as number;
+  async countRequest(keyId: string, windowStart: number, amount = 1): Promise<number> {
+    return this.countStatement.get({ keyId, windowStart, amount }) as number;
   }
 
   close(): void {
