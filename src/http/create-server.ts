@@ -15,6 +15,7 @@ import { installBodyDeadline } from './body-deadline.js';
 import { installCors } from './cors.js';
 import { answerConnect, answerExpectation, clientErrorHandler, frameworkErrorHandler, installErrorHandler } from './error-handler.js';
 import { installJsonBodyParser } from './json-body-parser.js';
+import { installRateLimit, type RateLimitOptions } from './rate-limit.js';
 import { installRequestGuards } from './request-guards.js';
 import { fileRoutes } from './routes/files.js';
 import { healthRoutes } from './routes/health.js';
@@ -66,6 +67,8 @@ export interface ServerDependencies {
   /** How long result files are kept after a task ends: `expires_at` of `/v1/videos`. */
   resultRetentionMs: number;
   isReady: () => Promise<{ ready: boolean; checks: Record<string, string> }>;
+  /** Requests per minute of each key; absent, no key is held to one. */
+  rateLimit?: Omit<RateLimitOptions, 'auth'>;
   clock?: () => number;
 }
 
@@ -110,6 +113,7 @@ export function createServer(dependencies: ServerDependencies): FastifyInstance 
   installJsonBodyParser(app);
 
   void app.register(async (api) => {
+    if (dependencies.rateLimit) installRateLimit(api, { auth: dependencies.auth, ...dependencies.rateLimit });
     submitRoutes(api, dependencies.tasks, dependencies.auth);
     taskResultRoute(api, dependencies.tasks, dependencies.auth);
     taskCancelRoute(api, dependencies.tasks, dependencies.auth);
