@@ -158,6 +158,7 @@ export async function startServer(config: Config, logger: Logger, options: Start
         toolchain,
         resultRetentionMs: config.result_retention_hours * hourMs,
         isReady,
+        currency: prices.currency,
         rateLimit: { policy: limits, limiter: new RequestRateLimiter(store.keys) },
       });
   await http.listen({ host: config.host, port: config.port });

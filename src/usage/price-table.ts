@@ -58,3 +58,8 @@ function priceOf(field: string, value: unknown): number {
   }
   return value;
 }
+
+/** Amounts are kept to a hundredth of a cent: sums of many tasks stay free of float noise. */
+export function roundPrice(amount: number): number {
+  return Math.round(amount * 10_000) / 10_000;
+}

@@ -4,7 +4,7 @@ import type { TaskRecord } from '../spec/task-store.js';
 import type { TaskUsage } from '../spec/usage.js';
 import type { EngineOutcome } from '../tasks/worker/engine-session.js';
 import type { UsageMeter } from '../tasks/worker/task-ending.js';
-import type { PriceTable } from './price-table.js';
+import { type PriceTable, roundPrice } from './price-table.js';
 
 /** Engines that render for nothing: their tasks record what they would cost and bill 0. */
 const freeKinds = new Set(['preview']);
@@ -37,7 +37,7 @@ export function usageMeter(options: UsageMeterOptions): UsageMeter {
     const inputSeconds = billsInput ? (reported.input_video_duration ?? (task.model === 'wan2.7-videoedit' ? outputSeconds : 0)) : 0;
     const billedSeconds = outputSeconds + inputSeconds;
     const resolution = tierOf(request);
-    const listPrice = roundCents(billedSeconds * options.prices.perSecond(task.model, resolution));
+    const listPrice = roundPrice(billedSeconds * options.prices.perSecond(task.model, resolution));
     return {
       model: task.model,
       engine: engine.name,
@@ -90,9 +90,4 @@ function withAudio(task: TaskRecord): boolean {
   const request = task.request;
   if (task.model === 'wan2.7-r2v') return request.audio !== false;
   return typeof request.audio_url === 'string' || typeof request.driving_audio_url === 'string';
-}
-
-/** Prices are shown in cents' hundredths at most: sums of many tasks stay free of float noise. */
-function roundCents(amount: number): number {
-  return Math.round(amount * 10_000) / 10_000;
 }
