@@ -12,7 +12,10 @@ import { type Config, ConfigError, listOf, publicUrl } from './config.js';
 import { configuredEngines, registryFor } from './engines/configured-engines.js';
 import { createServer, httpSettingsOf } from './http/create-server.js';
 import { createHealthServer } from './http/health-server.js';
+import { LimitPolicy } from './limits/limit-policy.js';
+import { RequestRateLimiter } from './limits/request-rate-limiter.js';
 import { resolveFfmpeg } from './media/ffmpeg-binaries.js';
+import { probeMedia } from './media/probe.js';
 import { CheckedMediaFetcher } from './media/checked-media-fetcher.js';
 import { OwnUploads } from './media/own-uploads.js';
 import { UploadedMediaSource } from './media/uploaded-media-source.js';
@@ -26,6 +29,8 @@ import type { Store } from './spec/store.js';
 import { RetentionSweeper } from './tasks/retention-sweeper.js';
 import { TaskService } from './tasks/task-service.js';
 import { scratchSpace } from './tasks/worker/scratch-space.js';
+import { PriceTable } from './usage/price-table.js';
+import { usageMeter } from './usage/usage-meter.js';
 import { Worker } from './tasks/worker/worker.js';
 import { DeliveryAttempt } from './webhooks/delivery-attempt.js';
 import { parseRetrySchedule } from './webhooks/retry-schedule.js';
@@ -60,6 +65,9 @@ export async function startServer(config: Config, logger: Logger, options: Start
   if (config.worker_only && config.worker_concurrency === 0) {
     throw new ConfigError('worker_only with worker_concurrency 0 would serve nothing and run nothing; give worker_concurrency 1 or more');
   }
+  // Read before anything opens: a bad price table is refused at start, not at the first task's end.
+  const prices = PriceTable.fromConfig(config.prices, config.price_currency);
+  const limits = LimitPolicy.fromConfig(config);
   const store = await openStore(config, { logger });
   const secret = config.url_signing_secret ?? (await store.sharedSecret('url_signing', () => legacySigningSecret(config.data_dir)));
 
@@ -92,12 +100,14 @@ export async function startServer(config: Config, logger: Logger, options: Start
     leaseMs: config.lease_seconds * 1000,
     maxAttempts: config.max_attempts,
     queuePollMs: config.queue_poll_ms,
+    meter: usageMeter({ prices, videoSeconds: async (file) => (await probeMedia(toolchain, file)).durationSeconds }),
   });
   const tasks = new TaskService({
     store: store.tasks,
     blobs,
     resultUrlTtlSeconds: config.result_url_ttl_seconds,
     disk,
+    admission: (key) => limits.admission(key),
     checkWebhookUrl: webhookUrlCheck(policy),
   });
   const deliverer = new WebhookDeliverer({
@@ -148,6 +158,8 @@ export async function startServer(config: Config, logger: Logger, options: Start
         toolchain,
         resultRetentionMs: config.result_retention_hours * hourMs,
         isReady,
+        currency: prices.currency,
+        rateLimit: { policy: limits, limiter: new RequestRateLimiter(store.keys) },
       });
   await http.listen({ host: config.host, port: config.port });
   // Only once the server listens: a first start that fails (port taken, bad set-up) must not

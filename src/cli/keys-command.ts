@@ -3,20 +3,40 @@ import { createApiKey } from '../auth/api-keys.js';
 import { openStore } from '../store/open-store.js';
 import type { ApiKeyStore } from '../spec/key-store.js';
 import { addConfigOptions, configFromOptions } from './config-options.js';
+import { addLimitOptions, describeLimits, limitsFromOptions } from './key-limit-options.js';
 
-/** `wan keys create | list | revoke`, working directly on the server's database: PostgreSQL at --database-url, or the data directory's SQLite file. */
+/** `wan keys create | list | update | revoke`, working directly on the server's database: PostgreSQL at --database-url, or the data directory's SQLite file. */
 export function keysCommand(): Command {
   const keys = new Command('keys').description('Manage API keys');
   keys.addCommand(
-    withStore(new Command('create'), 'Create a key and print it (only the key, on stdout)', async (store, options) => {
-      const { key } = await createApiKey(store, options.name ?? 'unnamed', Date.now());
-      process.stdout.write(`${key}\n`);
-    })
-      .option('--name <name>', 'a label to recognise the key by')
-      .addHelpText('after', '\nExample:\n  export WAN_API_KEY=$(wan keys create --name ci --data-dir ./data)\n'),
+    addLimitOptions(
+      withStore(new Command('create'), 'Create a key and print it (only the key, on stdout)', async (store, options) => {
+        const { key } = await createApiKey(store, (options.name as string | undefined) ?? 'unnamed', Date.now(), limitsFromOptions(options));
+        process.stdout.write(`${key}\n`);
+      }).option('--name <name>', 'a label to recognise the key by'),
+    ).addHelpText('after', '\nExample:\n  export WAN_API_KEY=$(wan keys create --name ci --requests-per-minute 60 --seconds-per-day 600 --data-dir ./data)\n'),
   );
   keys.addCommand(
-    withStore(new Command('list'), 'List keys (prefix, name, created, revoked)', async (store, options) => {
+    addLimitOptions(
+      withStore(new Command('update'), "Change a key's limits (by its id or prefix); none gives a limit back to the server's default", async (store, options, args) => {
+        const limits = limitsFromOptions(options);
+        if (Object.keys(limits).length === 0) {
+          process.stderr.write('wan: name at least one limit to change, e.g. --requests-per-minute 60 or --in-flight none (see wan keys update --help)\n');
+          process.exitCode = 2;
+          return;
+        }
+        const updated = await store.updateKeyLimits(args[0], limits);
+        if (!updated) {
+          process.stderr.write(`wan: no active key with id or prefix "${args[0]}" (see wan keys list)\n`);
+          process.exitCode = 1;
+          return;
+        }
+        process.stdout.write(`${updated.prefix}…  limits: ${describeLimits(updated.limits)}\n`);
+      }).argument('<id-or-prefix>', 'the key id, or the prefix wan keys list shows'),
+    ).addHelpText('after', '\nExample:\n  wan keys update wan_Ab3dE5fG --in-flight 4 --seconds-per-month none --data-dir ./data\n'),
+  );
+  keys.addCommand(
+    withStore(new Command('list'), 'List keys (prefix, name, created, revoked, own limits)', async (store, options) => {
       const list = await store.listKeys();
       if (options.json) {
         process.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
@@ -24,7 +44,8 @@ export function keysCommand(): Command {
       }
       for (const key of list) {
         const revoked = key.revokedAt ? `revoked ${new Date(key.revokedAt).toISOString()}` : 'active';
-        process.stdout.write(`${key.prefix}…  ${key.id}  ${key.name}  created ${new Date(key.createdAt).toISOString()}  ${revoked}\n`);
+        const created = new Date(key.createdAt).toISOString();
+        process.stdout.write(`${key.prefix}…  ${key.id}  ${key.name}  created ${created}  ${revoked}  limits: ${describeLimits(key.limits)}\n`);
       }
     })
       .option('--json', 'print JSON')
@@ -46,14 +67,14 @@ export function keysCommand(): Command {
   return keys;
 }
 
-type KeyAction = (store: ApiKeyStore, options: Record<string, string | undefined>, args: string[]) => Promise<void>;
+type KeyAction = (store: ApiKeyStore, options: Record<string, unknown>, args: string[]) => Promise<void>;
 
 function withStore(command: Command, description: string, action: KeyAction): Command {
   return addConfigOptions(command.description(description), ['data_dir', 'database_url']).action(async (...parameters: unknown[]) => {
     const commandObject = parameters.at(-1) as Command;
-    const options = commandObject.opts<Record<string, string | undefined>>();
+    const options = commandObject.opts<Record<string, unknown>>();
     // A one-off command: nothing to hear from the servers.
-    const store = await openStore(configFromOptions(options), { listen: false });
+    const store = await openStore(configFromOptions(options as Record<string, string | boolean | undefined>), { listen: false });
     try {
       await action(store.keys, options, commandObject.args);
     } finally {

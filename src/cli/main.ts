@@ -6,6 +6,7 @@ import { keysCommand } from './keys-command.js';
 import { models } from '../models/registry.js';
 import { serveCommand } from './serve-command.js';
 import { cancelCommand, tasksCommand, webhookSecretCommand, webhooksCommand } from './task-commands.js';
+import { usageCommand } from './usage-command.js';
 
 // A reader that stops early (`wan --help | head`) closes the pipe: that is not an error.
 for (const stream of [process.stdout, process.stderr]) {
@@ -35,6 +36,7 @@ program.addCommand(cancelCommand());
 program.addCommand(tasksCommand());
 program.addCommand(webhooksCommand());
 program.addCommand(webhookSecretCommand());
+program.addCommand(usageCommand());
 
 /** Usage errors (unknown flag, missing argument) end with the bad-input exit code, on every command. */
 function exitOverrideEverywhere(command: Command): void {

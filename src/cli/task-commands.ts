@@ -7,6 +7,7 @@ import { addConnectionOptions, type ConnectionOptions, exitCodesHelp, guarded, r
 import { ExitCode } from './exit-codes.js';
 import { BadInput } from './model-flags.js';
 import { shortStatus } from './progress-bar.js';
+import { table } from './text-table.js';
 
 /** `wan cancel`, `wan tasks`, `wan webhooks`, `wan webhook-secret`: the rest of a task's life. */
 
@@ -116,8 +117,3 @@ function time(epochMs: number): string {
 }
 
 /** Rows under a header, each column as wide as its widest cell. */
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
-  const line = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column])).join('  ').trimEnd();
-  return `${[header, ...rows].map(line).join('\n')}\n`;
-}

@@ -9,6 +9,8 @@ import type {
   TaskListQuery,
   TaskResult,
   TaskStreamEvent,
+  UsageQuery,
+  UsageReport,
   WebhookDeliveries,
 } from './types.js';
 import { terminalStatuses } from './types.js';
@@ -180,10 +182,12 @@ export class WanClient {
 
   /** One page of the key's tasks, newest first (`GET /v3/async/tasks`); `next_cursor` asks for the next. */
   async listTasks(query: TaskListQuery = {}, options: RequestOptions = {}): Promise<TaskList> {
-    const parameters = new URLSearchParams();
-    for (const [name, value] of Object.entries(query)) if (value !== undefined) parameters.set(name, String(value));
-    const search = parameters.toString() === '' ? '' : `?${parameters}`;
-    return (await readJson(await this.send(`/v3/async/tasks${search}`, { method: 'GET' }, 'idempotent', options.signal))) as TaskList;
+    return (await readJson(await this.send(`/v3/async/tasks${searchOf(query)}`, { method: 'GET' }, 'idempotent', options.signal))) as TaskList;
+  }
+
+  /** What the key's tasks that ended in a period billed, per model or per UTC day (`GET /v3/usage`). */
+  async usage(query: UsageQuery = {}, options: RequestOptions = {}): Promise<UsageReport> {
+    return (await readJson(await this.send(`/v3/usage${searchOf(query)}`, { method: 'GET' }, 'idempotent', options.signal))) as UsageReport;
   }
 
   /** The delivery state of a task's webhook events (`GET /v3/async/task-webhooks`). */
@@ -411,6 +415,13 @@ function retryable(error: WanApiError, policy: RetryPolicy): boolean {
   if (error.kind === 'network' || error.kind === 'timeout') return true;
   if (error.kind !== 'http') return false;
   return error.status === 429 || (error.status >= 500 && error.status !== 501 && error.status !== 505);
+}
+
+/** A query's given fields as a URL's search part (`?a=1&b=2`), or nothing. */
+function searchOf(query: object): string {
+  const parameters = new URLSearchParams();
+  for (const [name, value] of Object.entries(query)) if (value !== undefined) parameters.set(name, String(value));
+  return parameters.toString() === '' ? '' : `?${parameters}`;
 }
 
 async function readJson(response: Response): Promise<unknown> {

@@ -16,6 +16,8 @@ export type {
   TaskResult,
   TaskStatusName,
   TaskStreamEvent,
+  UsageQuery,
+  UsageReport,
   VideoeditRequest,
   WebhookDeliveries,
   WebhookDelivery,

@@ -9,6 +9,7 @@ import type { R2vRequest } from '../models/r2v.js';
 import type { models } from '../models/registry.js';
 import type { T2vRequest } from '../models/t2v.js';
 import type { TaskResultResponse } from '../models/task-result-schema.js';
+import type { UsageReport } from '../models/usage-schema.js';
 import type { VideoeditRequest } from '../models/videoedit.js';
 
 export type { I2vRequest, ModelId, R2vRequest, T2vRequest, VideoeditRequest };
@@ -70,3 +71,14 @@ export interface WebhookDelivery {
 export interface WebhookDeliveries {
   deliveries: WebhookDelivery[];
 }
+
+/** `GET /v3/usage`: which tasks' usage to sum, and how. */
+export interface UsageQuery {
+  /** A UTC day (`2026-11-01`) or an ISO 8601 time; the start of the current UTC month by default. */
+  from?: string;
+  /** Exclusive end, in the same forms; now by default. */
+  to?: string;
+  group_by?: 'model' | 'day';
+}
+
+export type { UsageReport };

@@ -7,7 +7,7 @@ import type { UploadStore } from '../spec/upload-store.js';
 import type { DiskState } from '../spec/disk-state.js';
 import type { CachedAuthenticator } from '../auth/api-keys.js';
 import type { UrlSigner } from '../blobs/url-signer.js';
-import { type Config, listOf } from '../config.js';
+import { type Config, configKeys, listOf } from '../config.js';
 import type { FfmpegToolchain } from '../media/ffmpeg-binaries.js';
 import { buildOpenApiDocument } from '../models/openapi.js';
 import type { TaskService } from '../tasks/task-service.js';
@@ -15,6 +15,7 @@ import { installBodyDeadline } from './body-deadline.js';
 import { installCors } from './cors.js';
 import { answerConnect, answerExpectation, clientErrorHandler, frameworkErrorHandler, installErrorHandler } from './error-handler.js';
 import { installJsonBodyParser } from './json-body-parser.js';
+import { installRateLimit, type RateLimitOptions } from './rate-limit.js';
 import { installRequestGuards } from './request-guards.js';
 import { fileRoutes } from './routes/files.js';
 import { healthRoutes } from './routes/health.js';
@@ -27,6 +28,7 @@ import { taskListRoute } from './routes/task-list.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { taskResultRoute } from './routes/task-result.js';
 import { uploadRoutes } from './routes/uploads.js';
+import { usageRoute } from './routes/usage.js';
 
 /** The settings of the HTTP layer, from the config keys of the same names. */
 export interface HttpSettings {
@@ -51,7 +53,7 @@ export interface ServerDependencies {
   blobs: BlobStore;
   uploads: UploadStore;
   /** What the lifecycle endpoints read: task changes (live status), deliveries, webhook secrets. */
-  store: Pick<Store, 'tasks' | 'keys' | 'webhooks' | 'events'>;
+  store: Pick<Store, 'tasks' | 'keys' | 'webhooks' | 'events' | 'usage'>;
   /** Signs the local blob store's file URLs; absent when results live in object storage (no /v3/files). */
   signer?: UrlSigner;
   logger: Logger;
@@ -66,6 +68,10 @@ export interface ServerDependencies {
   /** How long result files are kept after a task ends: `expires_at` of `/v1/videos`. */
   resultRetentionMs: number;
   isReady: () => Promise<{ ready: boolean; checks: Record<string, string> }>;
+  /** Currency of the price table, shown by `GET /v3/usage`; the config's default when not given. */
+  currency?: string;
+  /** Requests per minute of each key; absent, no key is held to one. */
+  rateLimit?: Omit<RateLimitOptions, 'auth'>;
   clock?: () => number;
 }
 
@@ -110,6 +116,7 @@ export function createServer(dependencies: ServerDependencies): FastifyInstance 
   installJsonBodyParser(app);
 
   void app.register(async (api) => {
+    if (dependencies.rateLimit) installRateLimit(api, { auth: dependencies.auth, ...dependencies.rateLimit });
     submitRoutes(api, dependencies.tasks, dependencies.auth);
     taskResultRoute(api, dependencies.tasks, dependencies.auth);
     taskCancelRoute(api, dependencies.tasks, dependencies.auth);
@@ -125,6 +132,7 @@ export function createServer(dependencies: ServerDependencies): FastifyInstance 
       clock: dependencies.clock ?? Date.now,
     };
     uploadRoutes(api, { auth: dependencies.auth, ...uploadPlace });
+    usageRoute(api, { auth: dependencies.auth, usage: dependencies.store.usage, currency: dependencies.currency ?? configKeys.price_currency.default, clock: dependencies.clock ?? Date.now });
     api.register(openAiVideoRoutes, {
       tasks: dependencies.tasks,
       auth: dependencies.auth,

@@ -1,5 +1,6 @@
 import type { ModelDefinition } from './model.js';
 import { modelPath, models } from './registry.js';
+import { taskUsageSchema, usageReportSchema } from './usage-schema.js';
 import {
   apiErrorBodySchema,
   deliveriesSchema,
@@ -62,6 +63,35 @@ const defaultErrorResponse = errorResponse(
     '503 SERVICE_UNAVAILABLE (shutting down), 500 INTERNAL_ERROR.',
 );
 
+/** Refusals for limits, on any authenticated request (requests per minute) and on submissions (tasks in flight, queued). */
+const rateLimitResponse = {
+  ...errorResponse(
+    'RATE_LIMIT_EXCEEDED: past one of the limits, named by metadata.field with metadata.limit (and metadata.value, the count found): ' +
+      'requests_per_minute of the key; in_flight and queued tasks of the key; max_queued_tasks of the whole server.',
+  ),
+  headers: { 'Retry-After': { description: 'Seconds after which trying again makes sense.', schema: { type: 'integer' } } },
+};
+
+const usageOperation = {
+  operationId: 'getUsage',
+  summary: 'Usage and cost',
+  description:
+    "What the calling key's tasks that ended in [from, to) billed, summed per model or per UTC day: tasks, billed seconds, list price and cost " +
+    '(tasks of the preview renderer cost 0 and show their would-be price in list_price).',
+  tags: ['Usage'],
+  parameters: [
+    { name: 'from', in: 'query', required: false, description: 'A UTC day (2026-11-01, its midnight) or an ISO 8601 time with zone. Default: the start of the current UTC month.', schema: { type: 'string' } },
+    { name: 'to', in: 'query', required: false, description: 'Exclusive end, in the same forms. Default: now.', schema: { type: 'string' } },
+    { name: 'group_by', in: 'query', required: false, schema: { type: 'string', enum: ['model', 'day'], default: 'model' } },
+  ],
+  responses: {
+    '200': { description: 'The sums.', content: { 'application/json': { schema: { $ref: '#/components/schemas/Usage' } } } },
+    ...authErrorResponses,
+    '429': rateLimitResponse,
+    default: defaultErrorResponse,
+  },
+};
+
 /** Operations that need no API key: the probes, this document, and files whose URL is signed. */
 const public_ = { security: [] };
 
@@ -81,6 +111,11 @@ function createTaskOperation(model: ModelDefinition) {
         content: { 'application/json': { schema: { $ref: '#/components/schemas/TaskCreated' } } },
       },
       ...authErrorResponses,
+      '400': errorResponse(
+        'INVALID_REQUEST_BODY: the request breaks a documented rule; MISSING_API_KEY; BILLING_BALANCE_NOT_ENOUGH: the seconds it would bill ' +
+          'pass the key\'s daily or monthly quota (metadata: field seconds_per_day or seconds_per_month, limit, value used, requested). Nothing was stored.',
+      ),
+      '429': rateLimitResponse,
       '500': errorResponse('CREATE_TASK_FAILED: the task could not be stored (retry); INTERNAL_ERROR.'),
       default: defaultErrorResponse,
     },
@@ -440,6 +475,7 @@ export function buildOpenApiDocument(options: OpenApiOptions = {}) {
       '/v3/async/task-events': { get: taskEventsOperation },
       '/v3/async/task-webhooks': { get: taskWebhooksOperation },
       '/v3/webhook-secret': { get: webhookSecretOperation },
+      '/v3/usage': { get: usageOperation },
       '/v3/uploads': { post: uploadOperation },
       '/v3/files/{key}': { get: fileOperation },
       '/healthz': { get: healthOperation },
@@ -462,6 +498,8 @@ export function buildOpenApiDocument(options: OpenApiOptions = {}) {
         TaskList: taskListSchema,
         Deliveries: deliveriesSchema,
         WebhookSecret: webhookSecretSchema,
+        Usage: usageReportSchema,
+        TaskUsage: taskUsageSchema,
         UploadResult: uploadResultSchema,
         Health: healthSchema,
         Readiness: readinessSchema,

@@ -41,8 +41,9 @@ export interface ApiKeyStore {
   /** The key's secret for signing webhooks (`whsec_…`), made on first use. */
   webhookSecret(keyId: string): Promise<string>;
   /**
-   * Counts one request of `keyId` in the minute window starting at `windowStart` and answers the
-   * count so far, in one atomic write shared by every process.
+   * Counts `amount` (default 1) requests of `keyId` in the minute window starting at
+   * `windowStart` and answers the count so far, in one atomic write shared by every process.
+   * A process takes several at once to admit them without asking again (see the rate limiter).
    */
-  countRequest(keyId: string, windowStart: number): Promise<number>;
+  countRequest(keyId: string, windowStart: number, amount?: number): Promise<number>;
 }

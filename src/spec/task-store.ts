@@ -89,6 +89,11 @@ export interface Admission {
   maxSecondsPerDay?: number;
   /** Billed seconds of the key's tasks created since the start of the UTC month, this one included. */
   maxSecondsPerMonth?: number;
+  /**
+   * Tasks queued over every key: the server's cap on its backlog. Counted from a total the
+   * database keeps as tasks come and go, so checking it costs the same with 10 or 300,000 queued.
+   */
+  maxQueuedTotal?: number;
 }
 
 export type InsertOutcome =

@@ -2,6 +2,7 @@ import type { BlobStore } from '../spec/blob-store.js';
 import type { TaskSnapshot } from '../spec/task-store.js';
 import { modelById } from '../models/registry.js';
 import type { TaskResultResponse } from '../models/task-result-schema.js';
+import { taskUsageView } from '../usage/usage-view.js';
 
 /**
  * A task row as the Task Result API shows it. Every field of the documented shape is always
@@ -33,7 +34,8 @@ export async function taskResultView(task: TaskSnapshot, blobs: BlobStore, ttlSe
     extra: {
       ...task.extra,
       ...(task.error ? { error: task.error } : {}),
-      ...(task.usage ? { usage: task.usage } : {}),
+      // What the task bills, in place of the figures an engine reported under the same name.
+      ...(task.usage ? { usage: taskUsageView(task.usage) } : {}),
       ...(task.resultsExpiredAt === null ? {} : { results_expired_at: String(task.resultsExpiredAt) }),
       seed: String(task.seed),
       debug_info: {

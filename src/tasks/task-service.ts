@@ -66,6 +66,7 @@ export class TaskService {
     // Time-ordered ids append to the end of the primary-key index: a group commit then writes a
     // third of the WAL bytes that random ids scatter over the index, and commits twice as fast.
     const id = timeOrderedUuid();
+    const seconds = billableSeconds(model.id, request);
     let outcome;
     try {
       outcome = await this.options.store.insert(
@@ -77,7 +78,7 @@ export class TaskService {
           seed,
           webhookUrl: webhook?.url ?? null,
           createdAt: now,
-          billableSeconds: billableSeconds(model.id, request),
+          billableSeconds: seconds,
         },
         {
           admission: this.options.admission?.(key),
@@ -106,7 +107,7 @@ export class TaskService {
           { field: 'Idempotency-Key', task_id: outcome.id },
         );
       case 'refused':
-        throw refusal(outcome.limit, outcome.current, outcome.limitValue);
+        throw refusal(outcome.limit, outcome.current, outcome.limitValue, seconds);
     }
   }
 
@@ -200,17 +201,52 @@ function idempotencyClaim(key: string, model: ModelDefinition, fingerprint: unkn
   return { key, bodyHash, expiresAt: now + idempotencyMs };
 }
 
-/** A limit the new task would pass, as the answer the hosted API gives. */
-function refusal(limit: keyof Admission, current: number, limitValue: number): ApiError {
-  const metadata = { limit: limitValue, value: current, field: limit };
+/** How soon a task refused for a full queue may be tried again: a few renders end meanwhile. */
+const queueRetryAfterSeconds = 5;
+
+/** A limit the new task would pass, as the answer the hosted API gives; `field` names the limit as `wan keys` and the config do. */
+function refusal(limit: keyof Admission, current: number, limitValue: number, requestedSeconds: number): ApiError {
   switch (limit) {
     case 'maxInFlight':
-      return new ApiError(429, 'RATE_LIMIT_EXCEEDED', `this key has ${current} tasks queued or running, its limit of tasks in flight is ${limitValue}; wait for one to end`, metadata, true, 5);
+      return new ApiError(
+        429,
+        'RATE_LIMIT_EXCEEDED',
+        `this key has ${current} tasks queued or running and its limit of tasks in flight (in_flight) is ${limitValue}; wait for one to end`,
+        { field: 'in_flight', limit: limitValue, value: current },
+        true,
+        queueRetryAfterSeconds,
+      );
     case 'maxQueued':
-      return new ApiError(429, 'RATE_LIMIT_EXCEEDED', `this key has ${current} tasks queued, its limit of queued tasks is ${limitValue}; wait for some to start`, metadata, true, 5);
+      return new ApiError(
+        429,
+        'RATE_LIMIT_EXCEEDED',
+        `this key has ${current} tasks queued and its limit of queued tasks (queued) is ${limitValue}; wait for some to start`,
+        { field: 'queued', limit: limitValue, value: current },
+        true,
+        queueRetryAfterSeconds,
+      );
+    case 'maxQueuedTotal':
+      return new ApiError(
+        429,
+        'RATE_LIMIT_EXCEEDED',
+        `the server has ${current} tasks queued, its limit (max_queued_tasks) is ${limitValue}; try again when some have started`,
+        { field: 'max_queued_tasks', limit: limitValue, value: current },
+        true,
+        queueRetryAfterSeconds,
+      );
     case 'maxSecondsPerDay':
-      return new ApiError(400, 'BILLING_BALANCE_NOT_ENOUGH', `this request would bill more seconds than this key's daily quota of ${limitValue} s allows (${current} s used today)`, metadata);
+      return new ApiError(
+        400,
+        'BILLING_BALANCE_NOT_ENOUGH',
+        `this request would bill ${requestedSeconds} s, more than this key's daily quota (seconds_per_day) of ${limitValue} s leaves: ${current} s are used or reserved today`,
+        { field: 'seconds_per_day', limit: limitValue, value: current, requested: requestedSeconds },
+      );
     case 'maxSecondsPerMonth':
-      return new ApiError(400, 'BILLING_BALANCE_NOT_ENOUGH', `this request would bill more seconds than this key's monthly quota of ${limitValue} s allows (${current} s used this month)`, metadata);
+      return new ApiError(
+        400,
+        'BILLING_BALANCE_NOT_ENOUGH',
+        `this request would bill ${requestedSeconds} s, more than this key's monthly quota (seconds_per_month) of ${limitValue} s leaves: ${current} s are used or reserved this month`,
+        { field: 'seconds_per_month', limit: limitValue, value: current, requested: requestedSeconds },
+      );
   }
 }

@@ -19,6 +19,12 @@ export interface BlobSetup {
   env?: NodeJS.ProcessEnv;
 }
 
+/** Local files under one data directory shared by every process (as on one host, or a shared file system). */
+export function sharedLocalBlobs(): BlobSetup {
+  const dataDir = tempDir();
+  return { name: 'local files in a shared data directory', dataDir: () => dataDir, args: [] };
+}
+
 /**
  * An S3 bucket (s3rver on loopback, see s3-test-server.ts) shared by every process, each with a
  * data directory of its own: nothing is shared but the database and the bucket.

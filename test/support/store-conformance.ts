@@ -141,6 +141,40 @@ export function storeConformance(name: string, open: StoreFactory, skip?: string
       assert.equal((await store.tasks.insert(newTask({ keyId: 'quota', billableSeconds: 4 }), { admission: { maxSecondsPerMonth: 10 } })).outcome, 'created');
     });
 
+    withStore('admission: the cap on queued tasks counts every key’s, and follows tasks that start, end, come back or go', async (store, another) => {
+      const other = await another();
+      const cap = { maxQueuedTotal: 3 };
+      const ids: string[] = [];
+      for (const [index, keyId] of ['a', 'b', 'c'].entries()) {
+        const outcome = await (index % 2 ? other : store).tasks.insert(newTask({ keyId }), { admission: cap });
+        assert.equal(outcome.outcome, 'created');
+        ids.push(outcome.id);
+      }
+      assert.deepEqual(await other.tasks.insert(newTask({ keyId: 'd' }), { admission: cap }), {
+        outcome: 'refused',
+        limit: 'maxQueuedTotal',
+        current: 3,
+        limitValue: 3,
+      });
+      assert.equal((await store.tasks.insert(newTask({ keyId: 'd' }), { admission: { ...cap, maxInFlight: 5 } })).outcome, 'refused', 'with key limits too');
+      assert.equal((await store.tasks.insert(newTask({ keyId: 'd' }), { admission: { maxQueuedTotal: 4 } })).outcome, 'created', 'a higher cap');
+      const running = await store.tasks.leaseNext('w1', lease, allModels);
+      assert.equal((await other.tasks.insert(newTask({ keyId: 'd' }), { admission: { maxQueuedTotal: 4 } })).outcome, 'created', 'a started task leaves the queue');
+      assert.equal((await other.tasks.insert(newTask({ keyId: 'd' }), { admission: { maxQueuedTotal: 4 } })).outcome, 'refused');
+      assert.equal(await store.tasks.release(running!.id, 'w1'), true);
+      assert.deepEqual(await store.tasks.insert(newTask({ keyId: 'd' }), { admission: { maxQueuedTotal: 5 } }), {
+        outcome: 'refused',
+        limit: 'maxQueuedTotal',
+        current: 5,
+        limitValue: 5,
+      }, 'a task handed back is queued again');
+      await store.tasks.cancel(ids[1], 'b', error, Date.now());
+      assert.equal((await store.tasks.delete(ids[1], 'b'))?.deleted, true);
+      assert.equal((await store.tasks.insert(newTask({ keyId: 'e' }), { admission: { maxQueuedTotal: 5 } })).outcome, 'created', 'a cancelled task left it');
+      const finished = await store.tasks.insert(newTask({ keyId: 'e', webhookUrl: 'https://example.com/hook' }), { admission: cap, finishedAs: TaskStatus.Succeed });
+      assert.equal(finished.outcome, 'created', 'a test-mode task never queues, so the cap does not hold it');
+    });
+
     withStore('a finished task counts the seconds it billed against quotas, a failed one none', async (store) => {
       const done = newTask({ keyId: 'q', billableSeconds: 10 });
       const failed = newTask({ keyId: 'q', billableSeconds: 10 });
@@ -418,6 +452,8 @@ export function storeConformance(name: string, open: StoreFactory, skip?: string
       assert.equal(await other.keys.countRequest('k1', 60_000), 2);
       assert.equal(await store.keys.countRequest('k1', 120_000), 1, 'a new window starts over');
       assert.equal(await store.keys.countRequest('k2', 60_000), 1);
+      assert.equal(await other.keys.countRequest('k2', 60_000, 10), 11, 'a process may take several at once');
+      assert.equal(await store.keys.countRequest('k2', 60_000), 12);
       assert.equal((await store.keys.revokeKey('wan_abcdefgh', 5))?.id, 'k1');
       assert.equal(await store.keys.findByHash('h1'), undefined);
       assert.equal(await store.keys.revokeKey('k1', 6), undefined, 'once');

@@ -56,6 +56,7 @@ describe('OpenAPI document', () => {
       '/v3/async/wan2.7-videoedit',
       '/v3/files/{key}',
       '/v3/uploads',
+      '/v3/usage',
       '/v3/webhook-secret',
     ]);
     assert.deepEqual(Object.keys(paths['/v3/async/task-result']), ['get']);

@@ -4,6 +4,7 @@ import { models } from '../../models/registry.js';
 import type { ModelId } from '../../models/model.js';
 import { taskListSchema } from '../../models/task-result-schema.js';
 import { invalidRequest } from '../../spec/api-error.js';
+import { oneOf, optional } from '../query-parameters.js';
 import { TaskStatus } from '../../spec/task-status.js';
 import type { TaskService } from '../../tasks/task-service.js';
 
@@ -41,18 +42,4 @@ function pageSize(value: unknown): number {
     });
   }
   return size;
-}
-
-/** A query parameter given once, as text, mapped to the query's field; absent, nothing. */
-function optional<T>(name: string, value: unknown, map: (value: string) => T): T | Record<string, never> {
-  if (value === undefined) return {};
-  if (typeof value !== 'string' || value === '') throw invalidRequest(name, `${name} must be given once, as text, got ${JSON.stringify(value)}`, { value });
-  return map(value);
-}
-
-function oneOf(name: string, value: string, allowed: readonly string[]): string {
-  if (!allowed.includes(value)) {
-    throw invalidRequest(name, `${name} must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`, { value, allowed });
-  }
-  return value;
 }

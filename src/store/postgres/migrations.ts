@@ -4,6 +4,8 @@ import { locks } from './locks.js';
 
 const queued = `'${TaskStatus.Queued}'`;
 const processing = `'${TaskStatus.Processing}'`;
+/** Rows the queued-task total is spread over (see the queue_size step). */
+const queueSlots = 16;
 
 /**
  * Numbered schema steps, each applied once in its own transaction; `schema_migrations` records
@@ -120,6 +122,27 @@ const migrations: readonly string[] = [
     count INTEGER NOT NULL,
     PRIMARY KEY (key_id, window_start)
   );
+  `,
+  // The number of queued tasks over every key, kept by a trigger as tasks come and go: the global
+  // cap on queued tasks sums ${queueSlots} rows, where counting a long queue at every insert would not
+  // keep up. Each change adds to a random slot, so concurrent submissions seldom wait on one row lock.
+  `
+  CREATE TABLE queue_size (slot SMALLINT PRIMARY KEY, queued BIGINT NOT NULL DEFAULT 0);
+  INSERT INTO queue_size (slot) SELECT generate_series(0, ${queueSlots - 1});
+  UPDATE queue_size SET queued = (SELECT count(*) FROM tasks WHERE status = ${queued}) WHERE slot = 0;
+  CREATE FUNCTION count_queued_tasks() RETURNS trigger LANGUAGE plpgsql AS $$
+  -- The slot is drawn once: random() in the WHERE clause would be drawn again for every row.
+  DECLARE delta INTEGER := 0; target SMALLINT := floor(random() * ${queueSlots});
+  BEGIN
+    IF TG_OP <> 'INSERT' AND OLD.status = ${queued} THEN delta := delta - 1; END IF;
+    IF TG_OP <> 'DELETE' AND NEW.status = ${queued} THEN delta := delta + 1; END IF;
+    IF delta <> 0 THEN
+      UPDATE queue_size SET queued = queued + delta WHERE slot = target;
+    END IF;
+    RETURN NULL;
+  END $$;
+  CREATE TRIGGER tasks_count_queued AFTER INSERT OR DELETE OR UPDATE OF status ON tasks
+    FOR EACH ROW EXECUTE FUNCTION count_queued_tasks();
   `,
 ];
 

@@ -26,8 +26,8 @@ const statements = {
   secretOf: 'SELECT webhook_secret FROM api_keys WHERE id = $1',
   setSecret: 'UPDATE api_keys SET webhook_secret = COALESCE(webhook_secret, $2) WHERE id = $1 RETURNING webhook_secret',
   // An UNLOGGED table (see the migrations): counting a request waits for no disk.
-  countRequest: `INSERT INTO request_counts (key_id, window_start, count) VALUES ($1, $2, 1)
-    ON CONFLICT (key_id, window_start) DO UPDATE SET count = request_counts.count + 1 RETURNING count`,
+  countRequest: `INSERT INTO request_counts (key_id, window_start, count) VALUES ($1, $2, $3)
+    ON CONFLICT (key_id, window_start) DO UPDATE SET count = request_counts.count + $3 RETURNING count`,
 };
 
 /** API keys in PostgreSQL: every process authenticates against the same rows. */
@@ -72,8 +72,8 @@ export class PgKeys implements ApiKeyStore {
     return made.rows[0]?.webhook_secret;
   }
 
-  async countRequest(keyId: string, windowStart: number): Promise<number> {
-    const { rows } = await this.db.query<{ count: number }>({ name: 'wan-count-request', text: statements.countRequest, values: [keyId, windowStart] });
+  async countRequest(keyId: string, windowStart: number, amount = 1): Promise<number> {
+    const { rows } = await this.db.query<{ count: number }>({ name: 'wan-count-request', text: statements.countRequest, values: [keyId, windowStart, amount] });
     return rows[0].count;
   }
 }

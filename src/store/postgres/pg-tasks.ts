@@ -31,18 +31,29 @@ const inFlight = `status IN (${queued}, ${processing})`;
 const queuedEvent = `json_build_object('type', 'queued', 'model', model)::text`;
 type Changed = { id: string; version: number; status: TaskStatus };
 
-/** A new task's columns, in the order of insertQueued's parameters. */
-function newTaskValues(task: NewTask): unknown[] {
-  return [task.id, task.keyId, task.model, JSON.stringify(task.request), task.seed, task.webhookUrl, task.billableSeconds, task.createdAt];
+/** A new task's columns and the cap on queued tasks, in the order of insertQueued's parameters. */
+function newTaskValues(task: NewTask, admission: Admission | undefined): unknown[] {
+  const values = [task.id, task.keyId, task.model, JSON.stringify(task.request), task.seed, task.webhookUrl, task.billableSeconds, task.createdAt];
+  return [...values, admission?.maxQueuedTotal ?? null];
 }
+/** Queued tasks over every key, from the total the queue_size trigger keeps. */
+const queuedTotal = '(SELECT sum(queued) FROM queue_size)';
+/**
+ * Inserts the task when the queue over every key is shorter than the parameter after the task's
+ * columns (NULL: no cap); no row comes back when it is not. Read in the insert itself, without a
+ * lock: submissions committing at the same moment on other connections are not seen, so the cap
+ * can be passed by at most as many tasks as connections insert at once.
+ */
 const insertQueued = (first: number) => {
   const $ = (index: number) => `$${first + index}`;
   return `INSERT INTO tasks (id, key_id, model, status, request_json, seed, webhook_url, billable_seconds, created_at)
-    VALUES (${$(0)}, ${$(1)}, ${$(2)}, ${queued}, ${$(3)}, ${$(4)}, ${$(5)}, ${$(6)}, ${$(7)}) RETURNING model`;
+    SELECT ${$(0)}::text, ${$(1)}::text, ${$(2)}::text, ${queued}, ${$(3)}::jsonb, ${$(4)}::bigint, ${$(5)}::text, ${$(6)}::float8, ${$(7)}::bigint
+    WHERE ${$(8)}::bigint IS NULL OR ${queuedTotal} < ${$(8)} RETURNING model`;
 };
 
 const statements = {
   insert: `WITH inserted AS (${insertQueued(2)}) SELECT pg_notify($1, ${queuedEvent}) FROM inserted`,
+  queuedTotal: `SELECT ${queuedTotal}::float8 AS queued`,
   insertFinished: `INSERT INTO tasks (id, key_id, model, status, request_json, seed, webhook_url, billable_seconds, created_at,
       started_at, completed_at, progress_percent, extra_json, error_json)
     VALUES ($1, $2, $3, $8, $4, $5, $6, 0, $7, $7, $7,
@@ -118,6 +129,11 @@ const counters: { limit: keyof Admission; seconds: boolean }[] = [
   { limit: 'maxSecondsPerMonth', seconds: true },
 ];
 
+/** Whether any of the key's own limits is asked (the queue's cap alone needs no transaction). */
+function keyLimited(admission: Admission | undefined): boolean {
+  return admission !== undefined && counters.some(({ limit }) => admission[limit] !== undefined);
+}
+
 /**
  * Tasks in PostgreSQL. Every write that clients can see announces itself in the statement (or
  * transaction) that makes it, so other processes hear of it exactly when it commits; this
@@ -132,9 +148,11 @@ export class PgTasks implements TaskStore {
     task: NewTask,
     options: { admission?: Admission; idempotency?: IdempotencyClaim; finishedAs?: TaskStatus } = {},
   ): Promise<InsertOutcome> {
-    if (!options.admission && !options.idempotency && !options.finishedAs) {
+    const { admission } = options;
+    if (!keyLimited(admission) && !options.idempotency && !options.finishedAs) {
       // The common case is one statement: no transaction, one round trip.
-      await this.db.write({ name: 'wan-insert-task', text: statements.insert, values: newTaskValues(task) });
+      const { rowCount } = await this.db.write({ name: 'wan-insert-task', text: statements.insert, values: newTaskValues(task, admission) });
+      if (rowCount === 0) return this.queueFull(this.db, admission!.maxQueuedTotal!);
       this.db.events.publish({ type: 'queued', model: task.model });
       return { outcome: 'created', id: task.id };
     }
@@ -152,7 +170,7 @@ export class PgTasks implements TaskStore {
     options: { admission?: Admission; idempotency?: IdempotencyClaim; finishedAs?: TaskStatus },
   ): Promise<InsertOutcome> {
     const { admission, idempotency, finishedAs } = options;
-    if (admission || idempotency) {
+    if (keyLimited(admission) || idempotency) {
       await transaction.query({ text: 'SELECT pg_advisory_xact_lock($1, hashtext($2))', values: [locks.submissions, task.keyId] });
     }
     if (idempotency) {
@@ -176,7 +194,8 @@ export class PgTasks implements TaskStore {
         transaction.announce({ type: 'delivery' });
       }
     } else {
-      await transaction.query({ name: 'wan-insert-admitted', text: insertQueued(1), values: newTaskValues(task) });
+      const { rowCount } = await transaction.query({ name: 'wan-insert-admitted', text: insertQueued(1), values: newTaskValues(task, admission) });
+      if (rowCount === 0) return this.queueFull(transaction, admission!.maxQueuedTotal!);
       transaction.announce({ type: 'queued', model: task.model });
     }
     if (idempotency) {
@@ -187,6 +206,12 @@ export class PgTasks implements TaskStore {
       });
     }
     return { outcome: 'created', id: task.id };
+  }
+
+  /** The refusal of a task that found the queue over every key full. */
+  private async queueFull(db: Pick<Transaction, 'query'>, limitValue: number): Promise<InsertOutcome> {
+    const { rows } = await db.query<{ queued: number }>({ name: 'wan-queued-total', text: statements.queuedTotal });
+    return { outcome: 'refused', limit: 'maxQueuedTotal', current: Number(rows[0].queued ?? 0), limitValue };
   }
 
   /** Counts, in one statement, what the asked limits need; answers the first limit the task would pass. */

@@ -18,7 +18,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 
 /**
- * @typedef {{ maxInFlight?: number, maxQueued?: number, maxSecondsPerDay?: number, maxSecondsPerMonth?: number }} Admission
+ * @typedef {{ maxInFlight?: number, maxQueued?: number, maxSecondsPerDay?: number, maxSecondsPerMonth?: number, maxQueuedTotal?: number }} Admission
  * @typedef {{ key: string, bodyHash: string, expiresAt: number }} Idempotency
  * @typedef {{ id: string, keyId: string, createdAt: number, billableSeconds: number, webhookUrl: string | null, [column: string]: unknown }} Row
  * @typedef {{ requestId: number, row: Row, idempotency?: Idempotency, admission?: Admission, finishedAs?: string, deliveryId?: string, dayStart: number, monthStart: number }} Message
@@ -37,6 +37,7 @@ const counters = /** @type {const} */ ([
   ['maxQueued', 'countQueued', (/** @type {Message} */ message) => ({ keyId: message.row.keyId })],
   ['maxSecondsPerDay', 'secondsSince', (/** @type {Message} */ message) => ({ keyId: message.row.keyId, since: message.dayStart })],
   ['maxSecondsPerMonth', 'secondsSince', (/** @type {Message} */ message) => ({ keyId: message.row.keyId, since: message.monthStart })],
+  ['maxQueuedTotal', 'queuedTotal', () => undefined],
 ]);
 
 const admitOne = db.transaction((/** @type {Message} */ message) => {
@@ -49,9 +50,11 @@ const admitOne = db.transaction((/** @type {Message} */ message) => {
   }
   for (const [limit, statement, parameters] of counters) {
     const limitValue = admission?.[limit];
-    if (limitValue === undefined) continue;
+    // A test-mode task is stored ended: it never joins the queue.
+    if (limitValue === undefined || (limit === 'maxQueuedTotal' && message.finishedAs)) continue;
     // Seconds count this task's own; tasks count only those already there.
-    const current = Number(statements[statement].pluck().get(parameters(message)) ?? 0);
+    const bound = parameters(message);
+    const current = Number((bound === undefined ? statements[statement].pluck().get() : statements[statement].pluck().get(bound)) ?? 0);
     const wouldBe = statement === 'secondsSince' ? current + row.billableSeconds : current + 1;
     if (wouldBe > limitValue) return { outcome: 'refused', limit, current, limitValue };
   }

@@ -53,6 +53,8 @@ export const insertStatements = {
   // Tasks in flight count what they would bill; ended ones what they billed (a failure, nothing).
   secondsSince: `SELECT SUM(CASE WHEN ${queuedOrRunning} THEN billable_seconds ELSE COALESCE(billed_seconds, 0) END)
     FROM tasks WHERE key_id = @keyId AND created_at >= @since`,
+  // Kept by triggers (see the queue_size migration): one row, however long the queue.
+  queuedTotal: 'SELECT queued FROM queue_size',
 };
 
 interface Pending {

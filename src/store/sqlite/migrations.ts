@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { TaskStatus } from '../../spec/task-status.js';
 
 /**
  * Numbered schema steps, applied in order inside one transaction each; PRAGMA user_version
@@ -113,6 +114,21 @@ const migrations: readonly string[] = [
     count INTEGER NOT NULL,
     PRIMARY KEY (key_id, window_start)
   );
+  `,
+  // The number of queued tasks over every key, kept by triggers as tasks come and go: the global
+  // cap on queued tasks reads one row, where counting a long queue at every insert would not keep up.
+  // Request counts move to a file of their own (request-counts.ts).
+  `
+  DROP TABLE request_counts;
+  CREATE TABLE queue_size (id INTEGER PRIMARY KEY CHECK (id = 1), queued INTEGER NOT NULL);
+  INSERT INTO queue_size VALUES (1, (SELECT COUNT(*) FROM tasks WHERE status = '${TaskStatus.Queued}'));
+  CREATE TRIGGER tasks_queued_insert AFTER INSERT ON tasks WHEN NEW.status = '${TaskStatus.Queued}'
+    BEGIN UPDATE queue_size SET queued = queued + 1; END;
+  CREATE TRIGGER tasks_queued_delete AFTER DELETE ON tasks WHEN OLD.status = '${TaskStatus.Queued}'
+    BEGIN UPDATE queue_size SET queued = queued - 1; END;
+  CREATE TRIGGER tasks_queued_update AFTER UPDATE OF status ON tasks
+    WHEN (OLD.status = '${TaskStatus.Queued}') <> (NEW.status = '${TaskStatus.Queued}')
+    BEGIN UPDATE queue_size SET queued = queued + (NEW.status = '${TaskStatus.Queued}') - (OLD.status = '${TaskStatus.Queued}'); END;
   `,
 ];
 

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { ApiKeyRecord, ApiKeyStore, KeyLimits, NewApiKey } from '../../spec/key-store.js';
 import { newWebhookSecret } from '../webhook-secret.js';
-import { openDatabase } from './open-database.js';
+import type { SqliteRequestCounts } from './request-counts.js';
 
 interface KeyRow {
   id: string;
@@ -14,13 +14,13 @@ interface KeyRow {
 
 const keyColumns = 'id, name, prefix, created_at, revoked_at, limits_json';
 
-/** API keys in the embedded store; request counts on a connection of their own (see countRequest). */
+/** API keys in the embedded store; request counts in a file of their own (request-counts.ts). */
 export class SqliteKeys implements ApiKeyStore {
   private readonly statements;
-  private readonly counting: Database.Database;
-  private readonly countStatement: Database.Statement;
-
-  constructor(db: Database.Database, file: string) {
+  constructor(
+    db: Database.Database,
+    private readonly counts: SqliteRequestCounts,
+  ) {
     this.statements = {
       createKey: db.prepare(
         'INSERT INTO api_keys (id, name, prefix, hash, created_at, limits_json) VALUES (@id, @name, @prefix, @hash, @createdAt, @limits)',
@@ -43,15 +43,6 @@ export class SqliteKeys implements ApiKeyStore {
       const merged = dropNulls({ ...JSON.parse(row.limits_json), ...limits });
       return this.statements.setLimits.get({ id: row.id, limits: JSON.stringify(merged) }) as KeyRow;
     });
-    // Counting every request must not wait for an fsync: this connection commits without one
-    // (WAL with synchronous NORMAL: a power cut may forget the last counts, never corrupt them).
-    this.counting = openDatabase(file, 'NORMAL');
-    this.countStatement = this.counting
-      .prepare(
-        `INSERT INTO request_counts (key_id, window_start, count) VALUES (@keyId, @windowStart, 1)
-         ON CONFLICT (key_id, window_start) DO UPDATE SET count = count + 1 RETURNING count`,
-      )
-      .pluck();
   }
 
   private readonly updateLimits: Database.Transaction<(idOrPrefix: string, limits: Partial<KeyLimits>) => KeyRow | undefined>;
@@ -89,12 +80,8 @@ export class SqliteKeys implements ApiKeyStore {
     return this.statements.setSecret.get({ id: keyId, secret: newWebhookSecret() }) as string;
   }
 
-  async countRequest(keyId: string, windowStart: number): Promise<number> {
-    return this.countStatement.get({ keyId, windowStart }) as number;
-  }
-
-  close(): void {
-    this.counting.close();
+  async countRequest(keyId: string, windowStart: number, amount = 1): Promise<number> {
+    return this.counts.count(keyId, windowStart, amount);
   }
 }
 

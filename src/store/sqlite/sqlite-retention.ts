@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type { RetentionStore } from '../../spec/retention-store.js';
 import type { StoredResult } from '../../spec/task-store.js';
 import { TaskStatus } from '../../spec/task-status.js';
+import type { SqliteRequestCounts } from './request-counts.js';
 
 const ended = `status IN ('${TaskStatus.Succeed}', '${TaskStatus.Failed}')`;
 
@@ -10,7 +11,10 @@ export class SqliteRetention implements RetentionStore {
   private readonly statements;
   private readonly deleteTasks: Database.Transaction<(before: number, limit: number) => { deleted: number; resultKeys: string[] }>;
 
-  constructor(db: Database.Database) {
+  constructor(
+    db: Database.Database,
+    private readonly requestCounts: SqliteRequestCounts,
+  ) {
     this.statements = {
       resultsToExpire: db.prepare(
         `SELECT id, results_json FROM tasks WHERE completed_at < @before AND results_expired_at IS NULL AND results_json <> '[]'
@@ -29,7 +33,6 @@ export class SqliteRetention implements RetentionStore {
       deleteIdempotency: db.prepare(
         'DELETE FROM idempotency_keys WHERE rowid IN (SELECT rowid FROM idempotency_keys WHERE expires_at < @now LIMIT @limit)',
       ),
-      deleteRequestCounts: db.prepare('DELETE FROM request_counts WHERE window_start < @before'),
     };
     this.deleteTasks = db.transaction((before: number, limit: number) => {
       const rows = this.statements.oldTasks.all({ before, limit }) as { id: string; results_json: string; results_expired_at: number | null }[];
@@ -65,7 +68,7 @@ export class SqliteRetention implements RetentionStore {
   }
 
   async deleteExpiredBookkeeping(now: number, limit: number): Promise<number> {
-    const counts = this.statements.deleteRequestCounts.run({ before: now - 120_000 }).changes;
+    const counts = this.requestCounts.forgetBefore(now - 120_000);
     return counts + this.statements.deleteIdempotency.run({ now, limit }).changes;
   }
 }

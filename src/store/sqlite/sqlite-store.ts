@@ -4,6 +4,7 @@ import { LocalEvents } from '../local-events.js';
 import { InsertCommitter } from './insert-committer.js';
 import { migrate } from './migrations.js';
 import { openDatabase } from './open-database.js';
+import { SqliteRequestCounts } from './request-counts.js';
 import { SqliteKeys } from './sqlite-keys.js';
 import { SqliteRetention } from './sqlite-retention.js';
 import { SqliteTasks } from './sqlite-tasks.js';
@@ -31,6 +32,7 @@ export class SqliteStore implements Store {
   readonly events = new LocalEvents();
   private readonly db: Database.Database;
   private readonly inserts: InsertCommitter;
+  private readonly requestCounts: SqliteRequestCounts;
   private readonly statements;
 
   constructor(file: string, options: SqliteStoreOptions = {}) {
@@ -39,11 +41,12 @@ export class SqliteStore implements Store {
     migrate(this.db);
     this.inserts = new InsertCommitter(file);
     this.tasks = new SqliteTasks(this.db, this.inserts, this.events, clock);
-    this.keys = new SqliteKeys(this.db, file);
+    this.requestCounts = new SqliteRequestCounts(file);
+    this.keys = new SqliteKeys(this.db, this.requestCounts);
     this.webhooks = new SqliteWebhooks(file, clock);
     this.uploads = new SqliteUploads(this.db);
     this.usage = new SqliteUsage(this.db);
-    this.retention = new SqliteRetention(this.db);
+    this.retention = new SqliteRetention(this.db, this.requestCounts);
     this.statements = {
       getSecret: this.db.prepare('SELECT value FROM secrets WHERE name = ?').pluck(),
       addSecret: this.db.prepare('INSERT OR IGNORE INTO secrets (name, value) VALUES (?, ?)'),
@@ -65,7 +68,7 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     await this.inserts.close();
-    this.keys.close();
+    this.requestCounts.close();
     this.webhooks.close();
     this.db.close();
   }

@@ -1,0 +1,27 @@
+import type { FastifyInstance } from 'fastify';
+import type { CachedAuthenticator } from '../auth/api-keys.js';
+import type { LimitPolicy } from '../limits/limit-policy.js';
+import type { RequestRateLimiter } from '../limits/request-rate-limiter.js';
+
+export interface RateLimitOptions {
+  auth: CachedAuthenticator;
+  policy: LimitPolicy;
+  limiter: RequestRateLimiter;
+}
+
+/**
+ * Holds each key to its requests per minute, before the body is read: a refused upload costs
+ * nothing. The key is found as the routes find it (the authenticator's cache makes the second
+ * look free); a request whose key is missing or wrong is left to its route, which answers it
+ * (or, for the public routes, does not need one). Keys without a limit are not counted.
+ */
+export function installRateLimit(app: FastifyInstance, options: RateLimitOptions): void {
+  app.addHook('onRequest', async (request) => {
+    const header = request.headers.authorization;
+    if (header === undefined) return;
+    const key = await options.auth.authenticate(header).catch(() => undefined);
+    if (!key) return;
+    const limit = options.policy.limitsOf(key).requestsPerMinute;
+    if (limit !== null) await options.limiter.admit(key.id, limit);
+  });
+}
