@@ -165,6 +165,9 @@ export function announcingChange(update: string, more: { ctes?: string; columns?
     FROM changed`;
 }
 
+/** The notification text of a `queued` event, over rows that have a `model` column. */
+export const queuedEvent = `json_build_object('type', 'queued', 'model', model)::text`;
+
 /** The backend process id of a connection, once connected. */
 function backendOf(client: pg.ClientBase): number | undefined {
   const pid = (client as unknown as { processID?: number | null }).processID;
