@@ -9,9 +9,9 @@ import { taskUsageView } from '../usage/usage-view.js';
  * present. A failed task's `reason` is the human message; the structured error (its reason
  * name, the field and limit) is in `extra.error`. Results that retention removed are not
  * offered as dead links: `videos` is empty and `extra.results_expired_at` says when they went.
+ * The video links work until `linksExpireAt` (ms), which is at least `ttlSeconds` from now.
  */
-export async function taskResultView(task: TaskSnapshot, blobs: BlobStore, ttlSeconds: number, now: number): Promise<TaskResultResponse> {
-  const expiresAt = now + ttlSeconds * 1000;
+export async function taskResultView(task: TaskSnapshot, blobs: BlobStore, ttlSeconds: number, linksExpireAt: number): Promise<TaskResultResponse> {
   const results = task.resultsExpiredAt === null ? task.results : [];
   return {
     task: {
@@ -25,7 +25,7 @@ export async function taskResultView(task: TaskSnapshot, blobs: BlobStore, ttlSe
     images: [],
     videos: await Promise.all(
       results.map(async (result) => ({
-        video_url: await blobs.url(result.key, expiresAt),
+        video_url: await blobs.url(result.key, linksExpireAt),
         video_url_ttl: String(ttlSeconds),
         video_type: result.type,
       })),

@@ -19,6 +19,8 @@ const maxSeed = 2147483647;
 /** How long an `Idempotency-Key` answers the task it made. */
 const idempotencyMs = 24 * 3600 * 1000;
 const idempotencyKeyPattern = /^[\x21-\x7e]{1,255}$/;
+/** Longest reuse of a serialized Task Result body (see resultBody). */
+const longestBodyReuseMs = 60_000;
 
 export interface TaskServiceOptions {
   store: TaskStore;
@@ -47,9 +49,13 @@ export interface SubmitOptions {
 /** What the HTTP routes ask of tasks: accept one, read, list, cancel and delete them. */
 export class TaskService {
   private readonly clock: () => number;
+  /** Serialized Task Result bodies by the snapshot they show; a snapshot the store replaced takes its body with it. */
+  private readonly bodies = new WeakMap<TaskSnapshot, { body: string; reusableUntil: number }>();
+  private readonly bodyReuseMs: number;
 
   constructor(private readonly options: TaskServiceOptions) {
     this.clock = options.clock ?? Date.now;
+    this.bodyReuseMs = Math.min(longestBodyReuseMs, (options.resultUrlTtlSeconds * 1000) / 10);
   }
 
   /** Validates, stores durably, and answers the task id (the earlier one for a repeated idempotent request). */
@@ -111,8 +117,24 @@ export class TaskService {
     }
   }
 
-  async result(taskId: string, keyId: string): Promise<TaskResultResponse> {
-    return this.view(await this.ownSnapshot(taskId, keyId));
+  /**
+   * The Task Result of a task of the key, serialized by `serialize`. Clients poll the same task
+   * many times between two changes of it, and building the view (signing each video link) and
+   * serializing it cost as much as the rest of the request; so the body is kept with the
+   * snapshot it shows and served again while the store answers that same snapshot (the task
+   * unchanged), for a tenth of the link lifetime at most (a minute at most). Its links are
+   * signed for that much longer than `video_url_ttl`, so every copy served still has at least
+   * `video_url_ttl` seconds to live.
+   */
+  async resultBody(taskId: string, keyId: string, serialize: (view: TaskResultResponse) => string): Promise<string> {
+    const task = await this.ownSnapshot(taskId, keyId);
+    const now = this.clock();
+    const kept = this.bodies.get(task);
+    if (kept !== undefined && kept.reusableUntil > now) return kept.body;
+    const { blobs, resultUrlTtlSeconds } = this.options;
+    const body = serialize(await taskResultView(task, blobs, resultUrlTtlSeconds, now + resultUrlTtlSeconds * 1000 + this.bodyReuseMs));
+    this.bodies.set(task, { body, reusableUntil: now + this.bodyReuseMs });
+    return body;
   }
 
   /** The calling key's tasks, a page at a time; `next` is the cursor of the next page, if there is one. */
@@ -179,7 +201,8 @@ export class TaskService {
   }
 
   view(task: TaskSnapshot): Promise<TaskResultResponse> {
-    return taskResultView(task, this.options.blobs, this.options.resultUrlTtlSeconds, this.clock());
+    const { blobs, resultUrlTtlSeconds } = this.options;
+    return taskResultView(task, blobs, resultUrlTtlSeconds, this.clock() + resultUrlTtlSeconds * 1000);
   }
 }
 

@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TaskEvent } from '../../src/spec/task-events.js';
 import { isDiskError, isTransientStoreError } from '../../src/spec/storage-errors.js';
+import { snapshotRecheckMs } from '../../src/store/postgres/pg-tasks.js';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { adminQuery, freshSchema, postgresUnavailable } from '../support/postgres.js';
 import { storeConformance } from '../support/store-conformance.js';
@@ -161,6 +162,57 @@ describe('PostgreSQL: what several processes share', { skip }, () => {
       assert.ok(isTransientStoreError(error), `${(error as NodeJS.ErrnoException).code}: ${error.message}`);
       return true;
     });
+  });
+
+  test('a snapshot one process keeps: a change another announces is seen at once, one it does not within snapshotRecheckMs', async () => {
+    const { schema, first, second, close } = await twoProcesses();
+    try {
+      const task = newTask();
+      await first.tasks.insert(task);
+      assert.equal((await second.tasks.getSnapshot(task.id))?.status, 'TASK_STATUS_QUEUED');
+      const heard = nextEvent(second, (event) => event.type === 'changed', 2000);
+      await first.tasks.leaseNext('w', 60_000, ['wan2.7-t2v']);
+      await heard;
+      assert.equal((await second.tasks.getSnapshot(task.id))?.status, 'TASK_STATUS_PROCESSING', 'the announcement dropped the kept copy');
+
+      // A write that announces nothing (an administrator's UPDATE): seen once the kept copy is due for a check.
+      await adminQuery(`UPDATE ${schema}.tasks SET progress_percent = 42, version = version + 1 WHERE id = $1`, [task.id]);
+      const changedAt = performance.now();
+      while ((await second.tasks.getSnapshot(task.id))?.progressPercent !== 42) {
+        assert.ok(performance.now() - changedAt < snapshotRecheckMs + 500, `not seen within ${snapshotRecheckMs} ms`);
+        await sleep(20);
+      }
+      await adminQuery(`DELETE FROM ${schema}.tasks WHERE id = $1`, [task.id]);
+      await sleep(snapshotRecheckMs);
+      assert.equal(await second.tasks.getSnapshot(task.id), undefined, 'a deleted task is gone once checked again');
+    } finally {
+      await close();
+    }
+  });
+
+  test('submissions that arrive together are stored by one statement; each is answered after its row is committed', async () => {
+    const { first, second, close } = await twoProcesses();
+    try {
+      const heard = nextEvent(second, (event) => event.type === 'queued', 2000);
+      const tasks = Array.from({ length: 200 }, () => newTask());
+      await Promise.all(tasks.map((task) => first.tasks.insert(task)));
+      for (const task of tasks) assert.equal((await second.tasks.get(task.id))?.status, 'TASK_STATUS_QUEUED', task.id);
+      assert.deepEqual(await heard, { type: 'queued', model: 'wan2.7-t2v' });
+
+      // A row the database refuses (an id taken) fails the statement, and with it every task sent in it.
+      const group = Array.from({ length: 50 }, () => newTask());
+      group[30] = { ...group[30], id: group[20].id };
+      const outcomes = await Promise.allSettled(group.map((task) => first.tasks.insert(task)));
+      assert.equal(outcomes[20].status, 'rejected', 'the first of the two ids went in the same statement as the second');
+      assert.equal(outcomes[30].status, 'rejected');
+      for (const [index, outcome] of outcomes.entries()) {
+        const stored = await second.tasks.get(group[index].id);
+        if (outcome.status === 'fulfilled') assert.ok(stored, `answered task ${index} is stored`);
+        else if (index !== 30) assert.equal(stored, undefined, `refused task ${index} is not stored`);
+      }
+    } finally {
+      await close();
+    }
   });
 });
 

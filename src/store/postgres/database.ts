@@ -165,6 +165,12 @@ export function announcingChange(update: string, more: { ctes?: string; columns?
     FROM changed`;
 }
 
+/** Queued tasks over every key, from the total the queue_size trigger keeps. */
+export const queuedTotal = '(SELECT sum(queued) FROM queue_size)';
+
+/** The notification text of a `queued` event, over rows that have a `model` column. */
+export const queuedEvent = `json_build_object('type', 'queued', 'model', model)::text`;
+
 /** The backend process id of a connection, once connected. */
 function backendOf(client: pg.ClientBase): number | undefined {
   const pid = (client as unknown as { processID?: number | null }).processID;

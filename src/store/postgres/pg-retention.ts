@@ -1,7 +1,7 @@
 import type { RetentionStore } from '../../spec/retention-store.js';
 import type { StoredResult } from '../../spec/task-store.js';
 import { TaskStatus } from '../../spec/task-status.js';
-import type { Database } from './database.js';
+import { announcingChange, type Database } from './database.js';
 
 const ended = `status IN ('${TaskStatus.Succeed}', '${TaskStatus.Failed}')`;
 /** Request counts are kept for the minute before the current one too. */
@@ -10,7 +10,8 @@ const requestCountsKeptMs = 120_000;
 const statements = {
   resultsToExpire: `SELECT id, results_json FROM tasks
     WHERE completed_at < $1 AND results_expired_at IS NULL AND results_json <> '[]'::jsonb ORDER BY completed_at LIMIT $2`,
-  markExpired: 'UPDATE tasks SET results_expired_at = $2, version = version + 1 WHERE id = ANY($1)',
+  // Announced like every change clients see: processes drop the snapshot they keep of these tasks.
+  markExpired: announcingChange('UPDATE tasks SET results_expired_at = $3, version = version + 1 WHERE id = ANY($2) RETURNING id, version, status'),
   uploadsToExpire: 'SELECT id, blob_key AS "blobKey" FROM uploads WHERE created_at < $1 ORDER BY created_at LIMIT $2',
   deleteUploads: 'DELETE FROM uploads WHERE id = ANY($1)',
   // One statement: rows another process is deleting at the same moment are skipped, not deleted twice.
@@ -33,7 +34,8 @@ export class PgRetention implements RetentionStore {
   }
 
   async markResultsExpired(ids: readonly string[], now: number): Promise<void> {
-    await this.db.query({ text: statements.markExpired, values: [ids, now] });
+    const { rows } = await this.db.write<{ id: string; version: number; status: TaskStatus }>({ text: statements.markExpired, values: [ids, now] });
+    for (const row of rows) this.db.events.publish({ type: 'changed', taskId: row.id, version: row.version, status: row.status });
   }
 
   async uploadsToExpire(before: number, limit: number): Promise<{ id: string; blobKey: string }[]> {

@@ -16,19 +16,26 @@ import { TaskStatus } from '../../spec/task-status.js';
 import type { TaskUsage } from '../../spec/usage.js';
 import type { ModelId } from '../../models/model.js';
 import { columnList, decodeRow, recordFields, snapshotFields } from '../task-rows.js';
+import { GroupedInserts } from './grouped-inserts.js';
 import { testModeError, testModeExtra } from '../test-mode-task.js';
 import { startOfUtcDay, startOfUtcMonth } from '../utc-periods.js';
-import { announcingChange, type Database, databaseNow, type Transaction } from './database.js';
+import { announcingChange, type Database, databaseNow, queuedEvent, queuedTotal, type Transaction } from './database.js';
 import { locks } from './locks.js';
 
 const taskColumnList = columnList(recordFields);
 const snapshotColumnList = columnList(snapshotFields);
 /** Snapshots kept decoded; past this many the oldest are dropped. */
 const snapshotCacheEntries = 10_000;
+/**
+ * How long a kept snapshot is served without asking the database. Changes a client can see are
+ * announced (LISTEN/NOTIFY) and drop the kept copy at once; this bounds what an unheard change
+ * costs (the listening connection down, retention marking results expired, a deletion): it is
+ * seen within this time on every process.
+ */
+export const snapshotRecheckMs = 1000;
 const processing = `'${TaskStatus.Processing}'`;
 const queued = `'${TaskStatus.Queued}'`;
 const inFlight = `status IN (${queued}, ${processing})`;
-const queuedEvent = `json_build_object('type', 'queued', 'model', model)::text`;
 type Changed = { id: string; version: number; status: TaskStatus };
 
 /** A new task's columns and the cap on queued tasks, in the order of insertQueued's parameters. */
@@ -36,8 +43,6 @@ function newTaskValues(task: NewTask, admission: Admission | undefined): unknown
   const values = [task.id, task.keyId, task.model, JSON.stringify(task.request), task.seed, task.webhookUrl, task.billableSeconds, task.createdAt];
   return [...values, admission?.maxQueuedTotal ?? null];
 }
-/** Queued tasks over every key, from the total the queue_size trigger keeps. */
-const queuedTotal = '(SELECT sum(queued) FROM queue_size)';
 /**
  * Inserts the task when the queue over every key is shorter than the parameter after the task's
  * columns (NULL: no cap); no row comes back when it is not. Read in the insert itself, without a
@@ -52,7 +57,6 @@ const insertQueued = (first: number) => {
 };
 
 const statements = {
-  insert: `WITH inserted AS (${insertQueued(2)}) SELECT pg_notify($1, ${queuedEvent}) FROM inserted`,
   queuedTotal: `SELECT ${queuedTotal}::float8 AS queued`,
   insertFinished: `INSERT INTO tasks (id, key_id, model, status, request_json, seed, webhook_url, billable_seconds, created_at,
       started_at, completed_at, progress_percent, extra_json, error_json)
@@ -140,9 +144,22 @@ function keyLimited(admission: Admission | undefined): boolean {
  * process's listeners hear of it as soon as the write returns.
  */
 export class PgTasks implements TaskStore {
-  private readonly snapshots = new Map<string, { version: number; snapshot: TaskSnapshot }>();
+  private readonly snapshots = new Map<string, { version: number; snapshot: TaskSnapshot; checkedAt: number }>();
+  private readonly groupedInserts: GroupedInserts;
+  /** Changes heard so far: a read that overlapped one may have fetched the row from before it. */
+  private changesHeard = 0;
 
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.groupedInserts = new GroupedInserts(db);
+    db.events.subscribe((event) => {
+      if (event.type !== 'changed') return;
+      this.changesHeard++;
+      if (this.snapshots.get(event.taskId)?.version !== event.version) this.snapshots.delete(event.taskId);
+    });
+  }
 
   async insert(
     task: NewTask,
@@ -150,10 +167,9 @@ export class PgTasks implements TaskStore {
   ): Promise<InsertOutcome> {
     const { admission } = options;
     if (!keyLimited(admission) && !options.idempotency && !options.finishedAs) {
-      // The common case is one statement: no transaction, one round trip.
-      const { rowCount } = await this.db.write({ name: 'wan-insert-task', text: statements.insert, values: newTaskValues(task, admission) });
-      if (rowCount === 0) return this.queueFull(this.db, admission!.maxQueuedTotal!);
-      this.db.events.publish({ type: 'queued', model: task.model });
+      // The common case: no transaction, one statement shared with the tasks submitted meanwhile.
+      const stored = await this.groupedInserts.insert(task, admission?.maxQueuedTotal ?? null);
+      if (!stored) return this.queueFull(this.db, admission!.maxQueuedTotal!);
       return { outcome: 'created', id: task.id };
     }
     return this.db.transaction((transaction) => this.admit(transaction, task, options));
@@ -251,23 +267,32 @@ export class PgTasks implements TaskStore {
 
   /**
    * Clients poll the same task many times between two changes of it, so decoded snapshots are
-   * kept and reused while the row's version stays the same. One round trip either way: the
-   * columns are sent only when the version moved. The version lives in the row, so this holds
-   * with any number of processes writing.
+   * kept. A kept one checked less than snapshotRecheckMs ago, and not changed since as far as
+   * the announcements tell, is answered without a round trip; otherwise one round trip checks
+   * it, and the columns are sent only when the version moved. The version lives in the row, so
+   * this holds with any number of processes writing.
    */
   async getSnapshot(id: string): Promise<TaskSnapshot | undefined> {
     const cached = this.snapshots.get(id);
+    const startedAt = this.now();
+    if (cached !== undefined && startedAt - cached.checkedAt < snapshotRecheckMs) return cached.snapshot;
+    const changesBefore = this.changesHeard;
     const { rows } = await this.db.query({ name: 'wan-snapshot', text: statements.snapshot, values: [id, cached?.version ?? -1], rowMode: 'array' });
     const row: unknown[] | undefined = rows[0];
     if (!row) {
       this.snapshots.delete(id);
       return undefined;
     }
-    if (cached && row[0] === cached.version) return cached.snapshot;
+    // A change heard while the row was on its way may be newer than the row: not trusted then.
+    const checkedAt = changesBefore === this.changesHeard ? startedAt : -Infinity;
+    if (cached && row[0] === cached.version) {
+      cached.checkedAt = checkedAt;
+      return cached.snapshot;
+    }
     const snapshot = decodeRow<TaskSnapshot>(snapshotFields, row.slice(1));
     this.snapshots.delete(id);
     if (this.snapshots.size >= snapshotCacheEntries) this.snapshots.delete(this.snapshots.keys().next().value!);
-    this.snapshots.set(id, { version: snapshot.version, snapshot });
+    this.snapshots.set(id, { version: snapshot.version, snapshot, checkedAt });
     return snapshot;
   }
 

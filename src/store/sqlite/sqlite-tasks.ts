@@ -152,13 +152,19 @@ export class SqliteTasks implements TaskStore {
   /**
    * Clients poll the same task many times between two changes of it, so decoded snapshots are
    * kept and reused while the row's version (one integer, cheap to read) stays the same. The
-   * version lives in the row, so this holds with other processes writing too.
+   * version lives in the row, so this holds with other processes writing too. A task not kept
+   * (most of them, when clients poll more tasks than are kept) is read at once, in one lookup.
    */
   async getSnapshot(id: string): Promise<TaskSnapshot | undefined> {
-    const version = this.statements.getVersion.get(id) as number | undefined;
-    if (version === undefined) return undefined;
     const cached = this.snapshots.get(id);
-    if (cached?.version === version) return cached.snapshot;
+    if (cached !== undefined) {
+      const version = this.statements.getVersion.get(id) as number | undefined;
+      if (version === undefined) {
+        this.snapshots.delete(id);
+        return undefined;
+      }
+      if (cached.version === version) return cached.snapshot;
+    }
     const row = this.statements.getSnapshot.get(id) as TaskRow | undefined;
     if (!row) return undefined;
     const snapshot = decodeRow<TaskSnapshot>(snapshotFields, row);

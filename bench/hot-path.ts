@@ -1,0 +1,226 @@
+/**
+ * The hot path measured from outside: the built `wan serve` process against a bare Fastify server
+ * answering the same bytes, on SQLite and on PostgreSQL, in alternating rounds (bare, ours, bare,
+ * ours …) so that whatever else loads the machine hits both sides alike. Cases:
+ *
+ * - task result of one hot task (a finished task with a result video, so its URL is signed);
+ * - task result of a random task among 200,000 of the key's (far more than any cache holds);
+ * - submit of a t2v task, against a bare POST answering `{"task_id": …}`.
+ *
+ * The 200,000 finished tasks are written straight into the tasks table before the server starts
+ * (one prepared INSERT in a transaction on SQLite; batches of 20,000 through `unnest` on
+ * PostgreSQL), as rows a worker would have left behind: status succeeded, one result video.
+ *
+ *   npm run bench:hot-path     BENCH_SECONDS (5), BENCH_ROUNDS (5), BENCH_CONNECTIONS (32),
+ *                              BENCH_TASKS (200000), BENCH_STORES (sqlite,postgres), BENCH_SEED,
+ *                              BENCH_PROFILE=<dir> writes a --cpu-prof of each server process there
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { v7 as timeOrderedUuid } from 'uuid';
+import { benchSchema } from './database.js';
+import { listening, percentile, root, serverArgs, startProcess, stop } from './processes.js';
+
+const seconds = Number(process.env.BENCH_SECONDS ?? 5);
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
+const taskCount = Number(process.env.BENCH_TASKS ?? 200_000);
+const stores = (process.env.BENCH_STORES ?? 'sqlite,postgres').split(',');
+const seed = Number(process.env.BENCH_SEED ?? Date.now() % 2 ** 31);
+const profileDir = process.env.BENCH_PROFILE;
+const barePort = 47_812;
+
+const submitBody = JSON.stringify({ prompt: 'a paper boat drifting down a rainy street', size: '1280*720', duration: 5, seed: 7 });
+
+/** mulberry32: the random task ids are reproducible from the printed seed. */
+function seededRandom(state: number): () => number {
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** `taskCount` finished tasks of the key, with one result video each; answers their ids. */
+async function seedTasks(dataDir: string, databaseUrl: string | undefined, keyHashPrefix: string): Promise<string[]> {
+  const now = Date.now();
+  const ids = Array.from({ length: taskCount }, () => timeOrderedUuid());
+  const results = (id: string) => JSON.stringify([{ key: `videos/${id}/0.mp4`, type: 'mp4' }]);
+  if (databaseUrl === undefined) {
+    const db = new Database(path.join(dataDir, 'wan.db'));
+    try {
+      const keyId = db.prepare('SELECT id FROM api_keys WHERE prefix = ?').pluck().get(keyHashPrefix) as string;
+      const insert = db.prepare(
+        `INSERT INTO tasks (id, key_id, model, status, request_json, seed, results_json, extra_json, created_at, started_at, completed_at, progress_percent, version)
+         VALUES (?, ?, 'wan2.7-t2v', 'TASK_STATUS_SUCCEED', ?, 7, ?, '{}', ?, ?, ?, 100, 3)`,
+      );
+      db.transaction(() => {
+        for (const id of ids) insert.run(id, keyId, submitBody, results(id), now, now + 5, now + 60_000);
+      })();
+      // As a server that has been running leaves it: the rows in the database file, not the log.
+      db.pragma('wal_checkpoint(TRUNCATE)');
+    } finally {
+      db.close();
+    }
+    return ids;
+  }
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const keyId = (await client.query('SELECT id FROM api_keys WHERE prefix = $1', [keyHashPrefix])).rows[0].id as string;
+    for (let start = 0; start < ids.length; start += 20_000) {
+      await client.query(
+        `INSERT INTO tasks (id, key_id, model, status, request_json, seed, results_json, extra_json, created_at, started_at, completed_at, progress_percent, version)
+         SELECT id, $2, 'wan2.7-t2v', 'TASK_STATUS_SUCCEED', $3::jsonb, 7,
+                jsonb_build_array(jsonb_build_object('key', 'videos/' || id || '/0.mp4', 'type', 'mp4')), '{}', $4::bigint, $4::bigint + 5, $4::bigint + 60000, 100, 3
+         FROM unnest($1::text[]) AS id`,
+        [ids.slice(start, start + 20_000), keyId, submitBody, now],
+      );
+    }
+    await client.query('ANALYZE tasks');
+  } finally {
+    await client.end();
+  }
+  return ids;
+}
+
+interface Measured {
+  requestsPerSecond: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+async function load(options: autocannon.Options, durationSeconds = seconds): Promise<Measured> {
+  const result = await autocannon({ connections, duration: durationSeconds, ...options });
+  return { requestsPerSecond: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.non2xx };
+}
+
+function median(runs: Measured[]): Measured {
+  const middle = percentile(runs.map((run) => run.requestsPerSecond), 0.5);
+  return runs.find((run) => run.requestsPerSecond === middle)!;
+}
+
+interface Case {
+  name: string;
+  bare: autocannon.Options;
+  ours: autocannon.Options;
+}
+
+interface Outcome {
+  store: string;
+  name: string;
+  bare: Measured;
+  ours: Measured;
+  /** Each round's ours / bare, in the order measured. */
+  roundRatios: number[];
+  load: number[];
+}
+
+async function measureStore(store: string): Promise<Outcome[]> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'wan-bench-'));
+  const schema = store === 'postgres' ? await benchSchema() : undefined;
+  const storeArgs = schema ? ['--database-url', schema.url] : [];
+  const key = execFileSync(process.execPath, ['dist/cli/main.js', 'keys', 'create', '--data-dir', dataDir, ...storeArgs], { cwd: root }).toString().trim();
+  const seedStart = performance.now();
+  const ids = await seedTasks(dataDir, schema?.url, key.slice(0, 12));
+  console.log(`${store}: ${ids.length} finished tasks written in ${((performance.now() - seedStart) / 1000).toFixed(1)} s`);
+  const profile = profileDir ? [`--cpu-prof`, `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${store}-${process.pid}.cpuprofile`] : [];
+  // No worker: nothing renders during the load; the API alone is measured.
+  const api = await startProcess([...profile, ...serverArgs(dataDir, ['--worker-concurrency', '0', ...storeArgs])], listening);
+  const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+  const resultPath = (id: string) => `/v3/async/task-result?task_id=${id}`;
+  const hot = ids[0];
+  const resultBody = await (await fetch(`${api.value}${resultPath(hot)}`, { headers })).text();
+  const bare = await startProcess(
+    ['--import', 'tsx', 'bench/bare-server.ts', String(barePort)],
+    (line) => (line === 'listening' ? `http://127.0.0.1:${barePort}` : undefined),
+    { BARE_GET_BODY: resultBody },
+  );
+  const random = seededRandom(seed);
+  const cases: Case[] = [
+    { name: 'task result, hot task', bare: { url: `${bare.value}/bare` }, ours: { url: `${api.value}${resultPath(hot)}`, headers } },
+    {
+      name: `task result, random of ${ids.length}`,
+      bare: { url: `${bare.value}/bare` },
+      ours: {
+        url: api.value,
+        headers,
+        requests: [
+          {
+            setupRequest: (request) => {
+              request.path = resultPath(ids[Math.floor(random() * ids.length)]);
+              return request;
+            },
+          },
+        ],
+      },
+    },
+    {
+      name: 'submit t2v',
+      bare: { url: `${bare.value}/bare`, method: 'POST', headers: { 'content-type': 'application/json' }, body: submitBody },
+      ours: { url: `${api.value}/v3/async/wan2.7-t2v`, method: 'POST', headers, body: submitBody },
+    },
+  ];
+  try {
+    // Warm both sides of every case so the JIT is not measured.
+    for (const entry of cases) {
+      await load(entry.bare, 2);
+      await load(entry.ours, 2);
+    }
+    const outcomes: Outcome[] = [];
+    for (const entry of cases) {
+      const bareRuns: Measured[] = [];
+      const ourRuns: Measured[] = [];
+      const roundLoad: number[] = [];
+      for (let round = 0; round < rounds; round++) {
+        bareRuns.push(await load(entry.bare));
+        ourRuns.push(await load(entry.ours));
+        roundLoad.push(loadavg()[0]);
+      }
+      const outcome = {
+        store,
+        name: entry.name,
+        bare: median(bareRuns),
+        ours: median(ourRuns),
+        roundRatios: ourRuns.map((run, index) => run.requestsPerSecond / bareRuns[index].requestsPerSecond),
+        load: roundLoad,
+      };
+      outcomes.push(outcome);
+      console.log(
+        `${store} | ${entry.name}: ours ${Math.round(outcome.ours.requestsPerSecond)} req/s, bare ${Math.round(outcome.bare.requestsPerSecond)} req/s, ` +
+          `${(100 * outcome.ours.requestsPerSecond / outcome.bare.requestsPerSecond).toFixed(0)}%, rounds ${outcome.roundRatios.map((ratio) => `${(100 * ratio).toFixed(0)}%`).join(' ')}, ` +
+          `load ${roundLoad.map((value) => value.toFixed(1)).join(' ')}`,
+      );
+    }
+    return outcomes;
+  } finally {
+    await stop(bare.child);
+    await stop(api.child);
+    await schema?.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+console.log(`seed ${seed} (BENCH_SEED), ${rounds} alternating rounds of ${seconds} s per side, ${connections} connections, ${taskCount} tasks`);
+const outcomes: Outcome[] = [];
+for (const store of stores) outcomes.push(...(await measureStore(store)));
+
+const targets: Record<string, number> = { 'task result, hot task': 0.7, [`task result, random of ${taskCount}`]: 0.5, 'submit t2v': 0.5 };
+console.log(`\nmedians of ${rounds} alternating rounds (bare, ours, …) of ${seconds} s, ${connections} connections, autocannon on the same machine (${process.version}); ` +
+  `1-minute load average at the end ${loadavg()[0].toFixed(2)}\n`);
+console.log('| store | case | ours req/s | ours p50 / p99 ms | bare req/s | bare p50 / p99 ms | ours / bare | target | errors |');
+console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+for (const { store, name, ours, bare } of outcomes) {
+  const ratio = ours.requestsPerSecond / bare.requestsPerSecond;
+  console.log(
+    `| ${store === 'postgres' ? 'PostgreSQL' : 'SQLite'} | ${name} | ${Math.round(ours.requestsPerSecond)} | ${ours.p50} / ${ours.p99} | ` +
+      `${Math.round(bare.requestsPerSecond)} | ${bare.p50} / ${bare.p99} | ${(100 * ratio).toFixed(0)}% | ≥ ${100 * targets[name]}% | ${ours.errors + bare.errors} |`,
+  );
+}
