@@ -12,12 +12,14 @@ import { type Config, ConfigError, listOf, publicUrl } from './config.js';
 import { configuredEngines, registryFor } from './engines/configured-engines.js';
 import { createServer, httpSettingsOf } from './http/create-server.js';
 import { createHealthServer } from './http/health-server.js';
+import { createMetricsServer } from './http/metrics-server.js';
 import { resolveFfmpeg } from './media/ffmpeg-binaries.js';
 import { CheckedMediaFetcher } from './media/checked-media-fetcher.js';
 import { OwnUploads } from './media/own-uploads.js';
 import { UploadedMediaSource } from './media/uploaded-media-source.js';
 import { upstreamMediaUrls } from './media/upstream-media-urls.js';
 import { AddressPolicy } from './net/address-policy.js';
+import { ServerMetrics } from './metrics/server-metrics.js';
 import { GuardedDownloader } from './net/guarded-downloader.js';
 import type { Engine } from './spec/engine.js';
 import { DiskSpace } from './store/disk-space.js';
@@ -46,6 +48,8 @@ export interface RunningServer {
   store: Store;
   /** The key created on the first start of an empty data directory, to be shown once. */
   firstApiKey?: string;
+  /** Where `metrics_port` serves `/metrics`, when it is set. */
+  metricsUrl?: string;
   /** Graceful stop: unready, let running tasks finish (or hand them back), then close. */
   close(): Promise<void>;
 }
@@ -60,7 +64,9 @@ export async function startServer(config: Config, logger: Logger, options: Start
   if (config.worker_only && config.worker_concurrency === 0) {
     throw new ConfigError('worker_only with worker_concurrency 0 would serve nothing and run nothing; give worker_concurrency 1 or more');
   }
-  const store = await openStore(config, { logger });
+  const metrics = metricsWanted(config) ? new ServerMetrics() : undefined;
+  const opened = await openStore(config, { logger });
+  const store = metrics ? metrics.store.timed(opened) : opened;
   const secret = config.url_signing_secret ?? (await store.sharedSecret('url_signing', () => legacySigningSecret(config.data_dir)));
 
   const toolchain = await resolveFfmpeg({ ffmpegPath: config.ffmpeg_path, ffprobePath: config.ffprobe_path });
@@ -84,7 +90,7 @@ export async function startServer(config: Config, logger: Logger, options: Start
     events: store.events,
     blobs,
     engines: registry,
-    media: new CheckedMediaFetcher({ source: new UploadedMediaSource(ownUploads, blobs, downloader), toolchain }),
+    media: new CheckedMediaFetcher({ source: new UploadedMediaSource(ownUploads, blobs, downloader), toolchain, observer: metrics?.media }),
     logger,
     workRoot,
     runTasks: config.worker_concurrency > 0,
@@ -92,6 +98,7 @@ export async function startServer(config: Config, logger: Logger, options: Start
     leaseMs: config.lease_seconds * 1000,
     maxAttempts: config.max_attempts,
     queuePollMs: config.queue_poll_ms,
+    observer: metrics?.tasks,
   });
   const tasks = new TaskService({
     store: store.tasks,
@@ -99,6 +106,7 @@ export async function startServer(config: Config, logger: Logger, options: Start
     resultUrlTtlSeconds: config.result_url_ttl_seconds,
     disk,
     checkWebhookUrl: webhookUrlCheck(policy),
+    observer: metrics?.tasks,
   });
   const deliverer = new WebhookDeliverer({
     store: store.webhooks,
@@ -113,6 +121,7 @@ export async function startServer(config: Config, logger: Logger, options: Start
     logger,
     schedule: retrySchedule(config),
     concurrency: config.webhook_concurrency,
+    observer: metrics?.webhooks,
   });
   const sweeper = new RetentionSweeper({
     store: store.retention,
@@ -130,9 +139,12 @@ export async function startServer(config: Config, logger: Logger, options: Start
     const checks = { database, disk: disk.problem() ?? 'ok', worker: draining ? 'draining' : 'ok' };
     return { ready: Object.values(checks).every((check) => check === 'ok'), checks };
   };
+  metrics?.watch({ tasks: store.tasks, engines: registry, worker });
+  // The API port (a worker's health port) serves /metrics only to the bearer of the metrics token.
+  const metricsOnPort = metrics && config.metrics_token !== undefined ? { exposition: metrics, token: config.metrics_token } : undefined;
   // A worker-only process serves its health, not the API: API processes are scaled apart.
   const http = config.worker_only
-    ? createHealthServer({ logger, isReady })
+    ? createHealthServer({ logger, isReady, metrics: metricsOnPort })
     : createServer({
         tasks,
         auth: new CachedAuthenticator(store.keys, keyCacheMs),
@@ -148,8 +160,18 @@ export async function startServer(config: Config, logger: Logger, options: Start
         toolchain,
         resultRetentionMs: config.result_retention_hours * hourMs,
         isReady,
+        metrics: metricsOnPort,
       });
+  metrics?.http.install(http);
+  const metricsServer =
+    metrics && config.metrics_port !== undefined ? createMetricsServer({ logger, metrics, token: config.metrics_token }) : undefined;
   await http.listen({ host: config.host, port: config.port });
+  const metricsUrl = metricsServer
+    ? await metricsServer.listen({ host: config.metrics_host, port: config.metrics_port }).catch(async (error: unknown) => {
+        await http.close();
+        throw error;
+      })
+    : undefined;
   // Only once the server listens: a first start that fails (port taken, bad set-up) must not
   // create a key that nobody was shown.
   const firstApiKey =
@@ -168,6 +190,7 @@ export async function startServer(config: Config, logger: Logger, options: Start
       runs_tasks: config.worker_concurrency > 0,
       worker: worker.owner,
       engines: engines.map((engine) => engine.name),
+      ...(metricsUrl ? { metrics: `${metricsUrl}/metrics` } : {}),
     },
     'wan-api listening',
   );
@@ -178,13 +201,14 @@ export async function startServer(config: Config, logger: Logger, options: Start
     worker,
     store,
     firstApiKey,
+    ...(metricsUrl ? { metricsUrl } : {}),
     async close() {
       draining = true;
       // Results stay readable while running tasks finish; the listener closes last.
       await worker.stop(config.shutdown_timeout_seconds * 1000);
       await Promise.all(engines.map((engine) => engine.close?.()));
       // Open live-status streams end here (see the task-events route).
-      await http.close();
+      await Promise.all([http.close(), metricsServer?.close()]);
       await Promise.all([deliverer.close(), sweeper.stop()]);
       await store.close();
       disk.stop();
@@ -215,6 +239,15 @@ function addressPolicy(config: Config): AddressPolicy {
   } catch (error) {
     throw new ConfigError(`media_allow_ranges: ${(error as Error).message}`);
   }
+}
+
+/**
+ * Metrics are kept only where they can be read: on the metrics port, or on the API port behind the
+ * metrics token. Neither set, nothing is counted and `/metrics` answers 404: a server exposes no
+ * operational figures unless its operator says where and to whom.
+ */
+function metricsWanted(config: Config): boolean {
+  return config.metrics_port !== undefined || config.metrics_token !== undefined;
 }
 
 function retrySchedule(config: Config): number[] {

@@ -21,6 +21,9 @@ interface KeyDefinition {
 export const configKeys = {
   host: { type: 'string', default: '127.0.0.1', description: 'Address to listen on (0.0.0.0 for every interface).' },
   port: { type: 'integer', default: 8080, minimum: 0, maximum: 65535, description: 'TCP port (0 picks a free one).' },
+  metrics_port: { type: 'integer', default: undefined, minimum: 0, maximum: 65535, description: 'Serve GET /metrics (Prometheus) on a listener of its own at this port (0 picks a free one), apart from the API. Default: no such listener.' },
+  metrics_host: { type: 'string', default: '127.0.0.1', description: 'Address the metrics_port listener listens on.' },
+  metrics_token: { type: 'string', default: undefined, description: 'Serve GET /metrics on the API port too (the health port of a worker_only process), to requests that send this token as "Authorization: Bearer <token>"; metrics_port asks for it as well. No API key opens /metrics. With neither metrics_port nor metrics_token, no metrics are kept or served.' },
   data_dir: { type: 'string', default: './data', description: 'Directory of the SQLite database (unless database_url is set), the stored results and each process\'s scratch space.' },
   database_url: { type: 'string', default: undefined, description: 'PostgreSQL database for every durable piece of state (tasks, keys, uploads, shared secrets), shared by any number of processes: postgres://user:password@host:5432/database. Default: SQLite under data_dir, for one process.' },
   database_pool_size: { type: 'integer', default: 10, minimum: 1, maximum: 1000, description: 'Connections this process keeps open to database_url at most (one more listens for the other processes).' },

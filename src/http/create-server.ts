@@ -18,6 +18,7 @@ import { installJsonBodyParser } from './json-body-parser.js';
 import { installRequestGuards } from './request-guards.js';
 import { fileRoutes } from './routes/files.js';
 import { healthRoutes } from './routes/health.js';
+import { type MetricsExposition, metricsRoute } from './routes/metrics.js';
 import { openAiVideoRoutes } from './routes/openai-videos/routes.js';
 import { playgroundRoutes } from './routes/playground.js';
 import { submitRoutes } from './routes/submit.js';
@@ -66,6 +67,8 @@ export interface ServerDependencies {
   /** How long result files are kept after a task ends: `expires_at` of `/v1/videos`. */
   resultRetentionMs: number;
   isReady: () => Promise<{ ready: boolean; checks: Record<string, string> }>;
+  /** `GET /metrics` on the API port, for requests bearing `token` (metrics_token); absent: not served here. */
+  metrics?: { exposition: MetricsExposition; token: string };
   clock?: () => number;
 }
 
@@ -134,6 +137,7 @@ export function createServer(dependencies: ServerDependencies): FastifyInstance 
       resultRetentionMs: dependencies.resultRetentionMs,
     });
     healthRoutes(api, dependencies.isReady);
+    if (dependencies.metrics) metricsRoute(api, dependencies.metrics.exposition, dependencies.metrics.token);
     api.register(playgroundRoutes);
     const openApi = JSON.stringify(buildOpenApiDocument({}));
     api.get('/openapi.json', async (_request, reply) => reply.type('application/json').send(openApi));
