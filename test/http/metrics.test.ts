@@ -170,3 +170,25 @@ test('a worker-only process serves /metrics on its health port behind the token,
   const scrape = await Scrape.of(`${workerOnly.url}/metrics`, token);
   assert.ok(scrape.count('wan_http_request_duration_seconds', { route: '/healthz', status_code: '200' }) >= 1);
 });
+
+test('every metric served is documented in docs/metrics.md, and the Grafana dashboard queries only metrics that are served', async () => {
+  const scrape = await Scrape.of(apiMetrics, token);
+  const docs = await readFile(path.resolve(import.meta.dirname, '../../docs/metrics.md'), 'utf8');
+  const served = scrape.names();
+  // A histogram's _bucket, _sum and _count series are documented as the histogram.
+  const ours = served.filter((name) => name.startsWith('wan_') && scrape.family(name).type !== 'UNTYPED');
+  assert.ok(ours.length >= 18, ours.join(', '));
+  for (const name of ours) assert.match(docs, new RegExp(`\\| \`${name}\` \\|`), `docs/metrics.md has a row for ${name}`);
+
+  const dashboard = JSON.parse(await readFile(path.resolve(import.meta.dirname, '../../docs/grafana-dashboard.json'), 'utf8'));
+  const queries: string[] = dashboard.panels.flatMap((panel: { targets?: { expr: string }[] }) => (panel.targets ?? []).map((target) => target.expr));
+  queries.push(...dashboard.templating.list.map((variable: { definition?: string }) => variable.definition ?? ''));
+  assert.ok(queries.length >= 30, `${queries.length} queries`);
+  for (const query of queries) {
+    for (const [name] of query.matchAll(/\b(?:wan|process|nodejs)_[a-z0-9_]+/g)) {
+      assert.ok(served.includes(name), `the dashboard's ${name} (in ${query}) is served`);
+    }
+  }
+  const ids = dashboard.panels.map((panel: { id: number }) => panel.id);
+  assert.equal(new Set(ids).size, ids.length, 'panel ids are unique');
+});

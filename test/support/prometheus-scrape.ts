@@ -33,6 +33,11 @@ export class Scrape {
     return new Scrape(await response.text());
   }
 
+  /** Every metric name, a histogram's series (`_bucket`, `_sum`, `_count`) included. */
+  names(): string[] {
+    return [...this.families.keys()];
+  }
+
   family(name: string): ParsedFamily {
     const family = this.families.get(name);
     assert.ok(family, `no metric ${name} in the scrape`);

@@ -16,6 +16,8 @@ export interface MetricsExposition {
 export function metricsRoute(app: FastifyInstance, metrics: MetricsExposition, token: string | undefined): void {
   const expected = token === undefined ? undefined : digest(token);
   app.get('/metrics', {
+    // For the operator's monitoring, not the clients': out of the OpenAPI document, like the playground.
+    schema: { hide: true },
     onRequest: async (request: FastifyRequest, reply: FastifyReply) => {
       if (expected === undefined) return;
       const sent = keyFromAuthorization(request.headers.authorization);

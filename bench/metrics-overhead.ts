@@ -1,0 +1,101 @@
+/**
+ * What the metrics cost the API: the same built server measured with metrics off (the default)
+ * and on (`--metrics-token`: every request timed by route, every store call timed, /metrics
+ * scraped once a second during the load, far more often than Prometheus would), interleaved in
+ * one run on this machine. Run with `npm run bench:metrics` (it builds first).
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import { listening, percentile, root, serverArgs, startProcess, stop } from './processes.js';
+
+const seconds = Number(process.env.BENCH_SECONDS ?? 5);
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
+/** Each endpoint is measured this many times on each server, interleaved; medians are reported. */
+const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
+const token = 'bench-metrics-token';
+const scrapeEveryMs = 1000;
+
+interface Deployment {
+  name: string;
+  url: string;
+  headers: Record<string, string>;
+  resultUrl: string;
+  stop(): Promise<void>;
+}
+
+async function deploy(name: string, extra: string[]): Promise<Deployment> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'wan-bench-metrics-'));
+  const key = execFileSync(process.execPath, ['dist/cli/main.js', 'keys', 'create', '--data-dir', dataDir], { cwd: root }).toString().trim();
+  // No worker: submissions are validated and durably stored, nothing renders during the load.
+  const api = await startProcess(serverArgs(dataDir, ['--worker-concurrency', '0', ...extra]), listening);
+  const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+  const taskId = (await (await fetch(`${api.value}/v3/async/wan2.7-t2v`, { method: 'POST', headers, body: submitBody })).json()).task_id;
+  return {
+    name,
+    url: api.value,
+    headers,
+    resultUrl: `${api.value}/v3/async/task-result?task_id=${taskId}`,
+    async stop() {
+      await stop(api.child);
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+const submitBody = JSON.stringify({ prompt: 'a paper boat drifting down a rainy street', size: '1280*720', duration: 5, seed: 7 });
+
+function endpoint(deployment: Deployment, which: 'task result' | 'submit'): autocannon.Options {
+  return which === 'task result'
+    ? { url: deployment.resultUrl, headers: deployment.headers }
+    : { url: `${deployment.url}/v3/async/wan2.7-t2v`, method: 'POST', headers: deployment.headers, body: submitBody };
+}
+
+/** Requests per second of one run; with `scrape`, /metrics is fetched once a second meanwhile. */
+async function load(options: autocannon.Options, scrape?: string): Promise<{ rps: number; p99: number; errors: number }> {
+  const timer = scrape
+    ? setInterval(() => void fetch(scrape, { headers: { authorization: `Bearer ${token}` } }).then((response) => response.text()), scrapeEveryMs)
+    : undefined;
+  try {
+    const result = await autocannon({ connections, duration: seconds, ...options });
+    return { rps: result.requests.average, p99: result.latency.p99, errors: result.errors + result.non2xx };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+const off = await deploy('metrics off', []);
+const on = await deploy('metrics on', ['--metrics-token', token]);
+const results: string[] = [];
+try {
+  for (const which of ['task result', 'submit'] as const) {
+    for (const deployment of [off, on]) await autocannon({ connections, duration: 2, ...endpoint(deployment, which) });
+    const runs = { off: [] as number[], on: [] as number[], p99Off: [] as number[], p99On: [] as number[], errors: 0 };
+    for (let round = 0; round < rounds; round++) {
+      const a = await load(endpoint(off, which));
+      const b = await load(endpoint(on, which), `${on.url}/metrics`);
+      runs.off.push(a.rps);
+      runs.on.push(b.rps);
+      runs.p99Off.push(a.p99);
+      runs.p99On.push(b.p99);
+      runs.errors += a.errors + b.errors;
+    }
+    const offRps = percentile(runs.off, 0.5);
+    const onRps = percentile(runs.on, 0.5);
+    results.push(
+      `| ${which} | ${Math.round(offRps)} | ${Math.round(onRps)} | ${((100 * onRps) / offRps).toFixed(1)}% | ` +
+        `${percentile(runs.p99Off, 0.5)} / ${percentile(runs.p99On, 0.5)} | ${runs.errors} |`,
+    );
+  }
+} finally {
+  await off.stop();
+  await on.stop();
+}
+
+console.log(`\nmedian of ${rounds} interleaved ${seconds} s runs per server, ${connections} connections, autocannon on the same machine (${process.version})\n`);
+console.log('| endpoint | req/s, metrics off | req/s, metrics on | on / off | p99 ms off / on | errors |');
+console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
+for (const line of results) console.log(line);
+console.log('\ntarget: task result with metrics on ≥ 95% of metrics off');
