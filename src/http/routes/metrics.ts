@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
 import { keyFromAuthorization } from '../../auth/api-keys.js';
 import { errors } from '../../spec/api-error.js';
 
@@ -17,7 +17,7 @@ export function metricsRoute(app: FastifyInstance, metrics: MetricsExposition, t
   const expected = token === undefined ? undefined : digest(token);
   app.get('/metrics', {
     // For the operator's monitoring, not the clients': out of the OpenAPI document, like the playground.
-    schema: { hide: true },
+    schema: { hide: true } as FastifySchema,
     onRequest: async (request: FastifyRequest, reply: FastifyReply) => {
       if (expected === undefined) return;
       const sent = keyFromAuthorization(request.headers.authorization);
