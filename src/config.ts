@@ -30,7 +30,7 @@ export const configKeys = {
   public_url: { type: 'string', default: undefined, description: 'Base URL clients reach this server at, used in signed result URLs. Default: http://<host>:<port>.' },
   log_level: { type: 'enum', default: 'info', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], description: 'Least severe level written to the JSON log on stdout.' },
   worker_concurrency: { type: 'integer', default: 2, minimum: 0, maximum: 256, description: 'Tasks this process carries out at once (0: accept tasks but run none here).' },
-  worker_only: { type: 'boolean', default: false, description: 'Run tasks but serve no API: only /healthz and /readyz answer. For worker processes of a scaled-out set-up.' },
+  worker_only: { type: 'boolean', default: false, description: 'Run tasks but serve no API: only /healthz, /readyz (and /metrics, with metrics_token) answer. For worker processes of a scaled-out set-up.' },
   lease_seconds: { type: 'integer', default: 30, minimum: 2, maximum: 3600, description: 'How long a worker holds a task without renewing; a task whose worker died is taken up again after it.' },
   max_attempts: { type: 'integer', default: 3, minimum: 1, maximum: 20, description: 'Times a task is started before it fails, when its workers keep dying.' },
   queue_poll_ms: { type: 'integer', default: 1000, minimum: 10, maximum: 60000, description: 'How often an idle worker looks for tasks it was not told about (expired leases, other processes).' },

@@ -6,8 +6,8 @@ export const queueCountCap = 100_000;
 
 /**
  * The queue across every process sharing the store, read from it when scraped (one indexed query),
- * never on a request. While the store cannot be reached the series are left out of the answer
- * rather than repeat a stale value.
+ * never on a request. While the store cannot be reached both read NaN (unknown) rather than repeat
+ * a stale value or claim an empty queue.
  */
 export function registerQueueMetrics(registry: Registry, tasks: Pick<TaskStore, 'queueStats'>, clock: () => number = Date.now): void {
   let pending: Promise<QueueStats | undefined> | undefined;
@@ -23,9 +23,8 @@ export function registerQueueMetrics(registry: Registry, tasks: Pick<TaskStore, 
     help: `Tasks waiting for an engine, across every process (counted up to ${queueCountCap}).`,
     registers: [registry],
     async collect() {
-      this.reset();
       const found = await read();
-      if (found) this.set(found.queued);
+      this.set(found ? found.queued : NaN);
     },
   });
   new Gauge({
@@ -33,9 +32,8 @@ export function registerQueueMetrics(registry: Registry, tasks: Pick<TaskStore, 
     help: 'Age of the oldest task waiting for an engine (0 when none waits).',
     registers: [registry],
     async collect() {
-      this.reset();
       const found = await read();
-      if (found) this.set(found.oldestCreatedAt === null ? 0 : Math.max(0, clock() - found.oldestCreatedAt) / 1000);
+      this.set(!found ? NaN : found.oldestCreatedAt === null ? 0 : Math.max(0, clock() - found.oldestCreatedAt) / 1000);
     },
   });
 }

@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Registry } from 'prom-client';
+import { registerQueueMetrics, queueCountCap } from '../../src/metrics/queue-metrics.js';
+import { StoreMetrics } from '../../src/metrics/store-metrics.js';
+import type { Store } from '../../src/spec/store.js';
+import { Scrape } from '../support/prometheus-scrape.js';
+
+/** A store part with state of its own, like the real ones: methods must keep their `this`. */
+class CountingPart {
+  private readonly calls: string[] = [];
+  async find(id: string): Promise<string> {
+    this.calls.push(id);
+    return `found ${id}`;
+  }
+  async broken(): Promise<never> {
+    throw new Error('database went away');
+  }
+  count(): number {
+    return this.calls.length;
+  }
+}
+
+test('the timed store answers what the store answers, fails as it fails, and times each call under part.method', async () => {
+  const registry = new Registry();
+  const part = new CountingPart();
+  const store = { tasks: part, keys: new CountingPart(), webhooks: new CountingPart(), uploads: new CountingPart(), usage: new CountingPart(), retention: new CountingPart(), ping: async () => 'pong' };
+  const timed = new StoreMetrics(registry).timed(store as unknown as Store) as unknown as typeof store;
+  assert.equal(await timed.tasks.find('a'), 'found a');
+  assert.equal(await timed.tasks.find('b'), 'found b');
+  await assert.rejects(timed.tasks.broken(), /database went away/);
+  assert.equal(timed.tasks.count(), 2, 'the calls reached the part itself');
+  assert.equal(await timed.ping(), 'pong', "the store's own methods stay");
+  const scrape = new Scrape(await registry.metrics());
+  assert.equal(scrape.count('wan_store_operation_seconds', { operation: 'tasks.find' }), 2);
+  assert.equal(scrape.count('wan_store_operation_seconds', { operation: 'tasks.broken' }), 1, 'a failed call is timed too');
+  assert.equal(scrape.count('wan_store_operation_seconds', { operation: 'tasks.count' }), 1);
+  assert.equal(scrape.count('wan_store_operation_seconds', { operation: 'keys.find' }), 0, 'no series for what was never called');
+});
+
+test('the queue gauges of one scrape share one capped store query; while the store fails they read NaN', async () => {
+  const registry = new Registry();
+  const asked: number[] = [];
+  let failing = false;
+  const now = 1_000_000;
+  registerQueueMetrics(
+    registry,
+    {
+      async queueStats(countUpTo) {
+        asked.push(countUpTo);
+        if (failing) throw new Error('unreachable');
+        return { queued: 7, oldestCreatedAt: now - 2500 };
+      },
+    },
+    () => now,
+  );
+  const first = new Scrape(await registry.metrics());
+  assert.equal(first.value('wan_queue_depth'), 7);
+  assert.equal(first.value('wan_queue_oldest_age_seconds'), 2.5);
+  assert.deepEqual(asked, [queueCountCap], 'one query for both gauges');
+  await registry.metrics();
+  assert.equal(asked.length, 2, 'the next scrape asks again');
+  failing = true;
+  const down = new Scrape(await registry.metrics());
+  assert.ok(Number.isNaN(down.value('wan_queue_depth')), 'unknown, not an empty queue');
+  assert.ok(Number.isNaN(down.value('wan_queue_oldest_age_seconds')));
+});
