@@ -80,7 +80,7 @@ export async function startServer(config: Config, logger: Logger, options: Start
   const downloader = new GuardedDownloader({ policy, totalTimeoutMs: config.media_timeout_seconds * 1000, userAgent: 'wan-api' });
   const { engines, registry } = options.engines
     ? { engines: options.engines, registry: registryFor(config, options.engines) }
-    : configuredEngines(config, { toolchain, mediaUrl: upstreamMediaUrls(ownUploads, blobs) });
+    : configuredEngines(config, { toolchain, mediaUrl: upstreamMediaUrls(ownUploads, blobs), upstreamObserver: metrics?.upstream });
 
   const disk = new DiskSpace({ directory: config.data_dir, minFreeBytes: config.min_free_disk_bytes, onRecovered: () => worker.notify() });
   await disk.start();

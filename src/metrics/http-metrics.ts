@@ -1,10 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { Histogram, type Registry } from 'prom-client';
+import { SeriesCache } from './series-cache.js';
 
 /** Seconds: a cached poll takes well under a millisecond, an upload may take minutes. */
 const buckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
-
-type Series = { observe(seconds: number): void };
 
 /**
  * Requests by method, route and status, with their latency. The route is the template the request
@@ -12,35 +11,24 @@ type Series = { observe(seconds: number): void };
  * series; a request that matched no route counts under `unmatched`.
  */
 export class HttpMetrics {
-  private readonly duration: Histogram<'method' | 'route' | 'status_code'>;
-  /** Each series found once, so a request costs one map lookup before its observation. */
-  private readonly series = new Map<string, Series>();
+  private readonly series: SeriesCache;
 
   constructor(registry: Registry) {
-    this.duration = new Histogram({
+    const duration = new Histogram({
       name: 'wan_http_request_duration_seconds',
       help: 'HTTP requests by method, route template and status code, with the time to answer them.',
       labelNames: ['method', 'route', 'status_code'],
       buckets,
       registers: [registry],
     });
+    this.series = new SeriesCache(duration);
   }
 
   /** Counts every answer of `app` (an onResponse hook, the cheapest point that knows the status). */
   install(app: FastifyInstance): void {
     app.addHook('onResponse', (request, reply, done) => {
-      this.observe(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+      this.series.of(request.method, request.routeOptions.url ?? 'unmatched', String(reply.statusCode)).observe(reply.elapsedTime / 1000);
       done();
     });
-  }
-
-  private observe(method: string, route: string, status: number, seconds: number): void {
-    const key = `${method} ${status} ${route}`;
-    let series = this.series.get(key);
-    if (!series) {
-      series = this.duration.labels(method, route, String(status));
-      this.series.set(key, series);
-    }
-    series.observe(seconds);
   }
 }

@@ -7,6 +7,7 @@ import { MediaMetrics } from './media-metrics.js';
 import { registerQueueMetrics } from './queue-metrics.js';
 import { StoreMetrics } from './store-metrics.js';
 import { TaskMetrics } from './task-metrics.js';
+import { UpstreamMetrics } from './upstream-metrics.js';
 import { WebhookMetrics } from './webhook-metrics.js';
 
 /**
@@ -22,6 +23,7 @@ export class ServerMetrics {
   readonly media = new MediaMetrics(this.registry);
   readonly webhooks = new WebhookMetrics(this.registry);
   readonly store = new StoreMetrics(this.registry);
+  readonly upstream = new UpstreamMetrics(this.registry);
 
   constructor() {
     // The process's own: CPU, memory, event-loop delay, garbage collection, open handles.

@@ -1,8 +1,13 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, test } from 'node:test';
 import { Registry } from 'prom-client';
+import { UpstreamConnectionError, UpstreamHttp } from '../../src/engines/upstream/upstream-http.js';
 import { registerQueueMetrics, queueCountCap } from '../../src/metrics/queue-metrics.js';
 import { StoreMetrics } from '../../src/metrics/store-metrics.js';
+import { UpstreamMetrics } from '../../src/metrics/upstream-metrics.js';
 import type { Store } from '../../src/spec/store.js';
 import { Scrape } from '../support/prometheus-scrape.js';
 
@@ -64,4 +69,27 @@ test('the queue gauges of one scrape share one capped store query; while the sto
   const down = new Scrape(await registry.metrics());
   assert.ok(Number.isNaN(down.value('wan_queue_depth')), 'unknown, not an empty queue');
   assert.ok(Number.isNaN(down.value('wan_queue_oldest_age_seconds')));
+});
+
+test('requests to an upstream are timed by engine and status; one that gets no answer counts as none', async () => {
+  const registry = new Registry();
+  const upstream = createServer((request, response) => {
+    response.writeHead(request.url === '/fail' ? 503 : 200, { 'content-type': 'application/json' }).end('{}');
+  });
+  upstream.listen(0, '127.0.0.1');
+  await once(upstream, 'listening');
+  after(() => upstream.close());
+  const { port } = upstream.address() as AddressInfo;
+  const options = { timeoutMs: 2000, maxConcurrentRequests: 4, describeError: () => ({}), observer: new UpstreamMetrics(registry) };
+  const http = new UpstreamHttp({ ...options, engine: 'cloud-a', baseUrl: `http://127.0.0.1:${port}` });
+  assert.equal((await http.send('GET', '/ok')).status, 200);
+  assert.equal((await http.send('GET', '/ok')).status, 200);
+  assert.equal((await http.send('POST', '/fail', {})).status, 503);
+  // Port 1: nothing listens there.
+  const gone = new UpstreamHttp({ ...options, engine: 'cloud-b', baseUrl: 'http://127.0.0.1:1' });
+  await assert.rejects(gone.send('GET', '/ok'), UpstreamConnectionError);
+  const scrape = new Scrape(await registry.metrics());
+  assert.equal(scrape.count('wan_upstream_request_seconds', { engine: 'cloud-a', status_code: '200' }), 2);
+  assert.equal(scrape.count('wan_upstream_request_seconds', { engine: 'cloud-a', status_code: '503' }), 1);
+  assert.equal(scrape.count('wan_upstream_request_seconds', { engine: 'cloud-b', status_code: 'none' }), 1);
 });
