@@ -1,5 +1,6 @@
-import { Histogram, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { Store } from '../spec/store.js';
+import { HotHistogram } from './hot-histogram.js';
 
 /** Seconds: an SQLite read takes microseconds, a PostgreSQL write a few milliseconds, a stalled one seconds. */
 const buckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
@@ -13,15 +14,15 @@ const timedParts = ['tasks', 'keys', 'webhooks', 'uploads', 'usage', 'retention'
  * waits for a connection or the commit thread included, whichever backend is behind it.
  */
 export class StoreMetrics {
-  private readonly duration: Histogram<'operation'>;
+  private readonly duration: HotHistogram<'operation'>;
 
   constructor(registry: Registry) {
-    this.duration = new Histogram({
+    this.duration = new HotHistogram({
       name: 'wan_store_operation_seconds',
       help: 'Time of each store call, by operation (part.method), successful or not.',
       labelNames: ['operation'],
       buckets,
-      registers: [registry],
+      registry,
     });
   }
 
@@ -35,7 +36,7 @@ export class StoreMetrics {
     const timed = Object.create(part) as Record<string, unknown>;
     for (const method of methodsOf(part)) {
       const original = (part as Record<string, (...args: unknown[]) => unknown>)[method];
-      const series = this.duration.labels(`${name}.${method}`);
+      const series = this.duration.of(`${name}.${method}`);
       timed[method] = (...args: unknown[]) => {
         const began = performance.now();
         const done = () => series.observe((performance.now() - began) / 1000);

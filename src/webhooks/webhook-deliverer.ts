@@ -141,8 +141,9 @@ export class WebhookDeliverer {
     try {
       const result = await this.options.attempt.run(delivery);
       const outcome = deliveryOutcome(result, delivery.attempts, this.options.schedule, this.clock());
-      counted = outcome.state;
       const recorded = await this.options.store.recordDelivery(delivery.id, this.owner, outcome);
+      // Unrecorded, the attempt is made again by whichever process takes the delivery up.
+      if (recorded) counted = outcome.state;
       if (!recorded) log.warn('webhook attempt not recorded: its lease ran out, another process takes it up');
       else if (outcome.state === 'delivered') log.info({ status_code: outcome.statusCode }, 'webhook delivered');
       else log.warn({ state: outcome.state, status_code: outcome.statusCode, error: outcome.error }, 'webhook attempt failed');

@@ -3,8 +3,9 @@ import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, test } from 'node:test';
-import { Registry } from 'prom-client';
+import { Histogram, Registry } from 'prom-client';
 import { UpstreamConnectionError, UpstreamHttp } from '../../src/engines/upstream/upstream-http.js';
+import { HotHistogram } from '../../src/metrics/hot-histogram.js';
 import { registerQueueMetrics, queueCountCap } from '../../src/metrics/queue-metrics.js';
 import { StoreMetrics } from '../../src/metrics/store-metrics.js';
 import { UpstreamMetrics } from '../../src/metrics/upstream-metrics.js';
@@ -92,4 +93,32 @@ test('requests to an upstream are timed by engine and status; one that gets no a
   assert.equal(scrape.count('wan_upstream_request_seconds', { engine: 'cloud-a', status_code: '200' }), 2);
   assert.equal(scrape.count('wan_upstream_request_seconds', { engine: 'cloud-a', status_code: '503' }), 1);
   assert.equal(scrape.count('wan_upstream_request_seconds', { engine: 'cloud-b', status_code: 'none' }), 1);
+});
+
+test("a hot histogram's exposition reads as prom-client's own histogram of the same observations", async () => {
+  const seed = Date.now();
+  console.log(`seed ${seed}`);
+  let state = seed;
+  const random = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2;
+  const options = { help: 'h', labelNames: ['route', 'status_code'] as const, buckets: [0.001, 0.01, 0.1, 1] };
+  const ours = new Registry();
+  const theirs = new Registry();
+  const hot = new HotHistogram({ ...options, name: 'requests', registry: ours });
+  const library = new Histogram({ ...options, labelNames: [...options.labelNames], name: 'requests', registers: [theirs] });
+  for (let index = 0; index < 500; index++) {
+    const labels = [index % 3 === 0 ? '/a' : '/b "quoted"', index % 5 === 0 ? '500' : '200'] as const;
+    // Values on the bounds too: a bucket holds what is less than or equal to its bound.
+    const value = index % 7 === 0 ? options.buckets[index % 4] : random();
+    hot.of(...labels).observe(value);
+    library.labels(...labels).observe(value);
+  }
+  const mine = new Scrape(await ours.metrics());
+  const reference = new Scrape(await theirs.metrics());
+  assert.equal(mine.family('requests').type, 'HISTOGRAM');
+  for (const series of ['requests_bucket', 'requests_sum', 'requests_count']) {
+    const key = (sample: { labels?: Record<string, string> }) => JSON.stringify(Object.entries(sample.labels ?? {}).sort());
+    const read = (scrape: Scrape) =>
+      Object.fromEntries(scrape.family(series).metrics.map((sample) => [key(sample), Number(Number(sample.value).toPrecision(12))]));
+    assert.deepEqual(read(mine), read(reference), `${series}, seed ${seed}`);
+  }
 });

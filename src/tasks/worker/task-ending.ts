@@ -26,7 +26,8 @@ export async function endTask(
     log.warn({ reason: status.error.reason, message: status.error.message }, 'task failed');
     if (status.detail) log.error({ detail: status.detail }, 'engine diagnostics of the failed task');
     const failed = await store.fail(task.id, owner, { error: status.error.toBody(), extra, usage }, clock());
-    if (failed) context.observer?.ended({ model: task.model, engine: engine.name, outcome: 'failed', reason: status.error.reason, runMs: clock() - outcome.startedAt });
+    const reason = status.error.reason;
+    if (failed) context.observer?.ended({ model: task.model, engine: engine.name, outcome: 'failed', reason, runMs: clock() - outcome.startedAt });
     return failed;
   }
   const results = [];
