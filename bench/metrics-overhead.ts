@@ -80,8 +80,17 @@ try {
     for (const deployment of [off, on]) await autocannon({ connections, duration: 2, ...endpoint(deployment, which) });
     const runs = { off: [] as number[], on: [] as number[], p99Off: [] as number[], p99On: [] as number[], errors: 0 };
     for (let round = 0; round < rounds; round++) {
-      const a = await load(endpoint(off, which));
-      const b = await load(endpoint(on, which), `${on.url}/metrics`);
+      // Which server goes first alternates: the later run of a round was faster in early runs.
+      const measureOff = () => load(endpoint(off, which));
+      const measureOn = () => load(endpoint(on, which), `${on.url}/metrics`);
+      let a, b;
+      if (round % 2 === 0) {
+        a = await measureOff();
+        b = await measureOn();
+      } else {
+        b = await measureOn();
+        a = await measureOff();
+      }
       runs.off.push(a.rps);
       runs.on.push(b.rps);
       runs.p99Off.push(a.p99);

@@ -64,6 +64,7 @@ export async function startServer(config: Config, logger: Logger, options: Start
   if (config.worker_only && config.worker_concurrency === 0) {
     throw new ConfigError('worker_only with worker_concurrency 0 would serve nothing and run nothing; give worker_concurrency 1 or more');
   }
+  checkMetricsSettings(config);
   const metrics = metricsWanted(config) ? new ServerMetrics() : undefined;
   const opened = await openStore(config, { logger });
   const store = metrics ? metrics.store.timed(opened) : opened;
@@ -248,6 +249,22 @@ function addressPolicy(config: Config): AddressPolicy {
  */
 function metricsWanted(config: Config): boolean {
   return config.metrics_port !== undefined || config.metrics_token !== undefined;
+}
+
+/** Shortest metrics_token taken: a guessable token would open the figures to anyone who tries. */
+const minMetricsTokenLength = 16;
+
+function checkMetricsSettings(config: Config): void {
+  if (config.metrics_token !== undefined && config.metrics_token.length < minMetricsTokenLength) {
+    throw new ConfigError(
+      `metrics_token is ${config.metrics_token.length} characters long: use at least ${minMetricsTokenLength} (e.g. openssl rand -hex 32)`,
+    );
+  }
+  if (config.metrics_port !== undefined && config.metrics_port !== 0 && config.metrics_port === config.port) {
+    throw new ConfigError(
+      `metrics_port ${config.metrics_port} is the API port: give it another port, or leave it out and set metrics_token to serve /metrics on the API port`,
+    );
+  }
 }
 
 function retrySchedule(config: Config): number[] {

@@ -3,6 +3,9 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { pino } from 'pino';
+import { startServer } from '../../src/app.js';
+import { ConfigError, loadConfig } from '../../src/config.js';
 import { FakeEngine } from '../support/fake-engine.js';
 import { startInProcessServer } from '../support/in-process-server.js';
 import { makeImage, testToolchain } from '../support/media-fixtures.js';
@@ -196,4 +199,19 @@ test('every metric served is documented in docs/metrics.md, and the Grafana dash
   }
   const ids = dashboard.panels.map((panel: { id: number }) => panel.id);
   assert.equal(new Set(ids).size, ids.length, 'panel ids are unique');
+});
+
+test('a short metrics_token, or a metrics_port that is the API port, is refused at start with what to do', async () => {
+  const start = (flags: Record<string, string>) =>
+    startServer(loadConfig({ flags: { data_dir: tempDir(), log_level: 'silent', ...flags } }), pino({ level: 'silent' }), { engines: [new FakeEngine()] });
+  await assert.rejects(start({ port: '0', metrics_token: 'short' }), (error: Error) => {
+    assert.ok(error instanceof ConfigError);
+    assert.equal(error.message, 'metrics_token is 5 characters long: use at least 16 (e.g. openssl rand -hex 32)');
+    return true;
+  });
+  await assert.rejects(start({ port: '9464', metrics_port: '9464' }), (error: Error) => {
+    assert.ok(error instanceof ConfigError);
+    assert.match(error.message, /^metrics_port 9464 is the API port: give it another port, or leave it out and set metrics_token/);
+    return true;
+  });
 });
