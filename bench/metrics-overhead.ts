@@ -1,13 +1,14 @@
 /**
  * What the metrics cost the API: the same built server measured with metrics off (the default)
  * and on (`--metrics-token`: every request timed by route, every store call timed, /metrics
- * scraped once a second during the load, far more often than Prometheus would), interleaved in
- * one run on this machine. Then, in this process, the two costs a request pays: one observation
- * of the request histogram, and the timing wrapper around a store call.
- * Run with `npm run bench:metrics` (it builds first).
+ * scraped every second during the load, far more often than Prometheus would; BENCH_SCRAPE_MS
+ * changes that), interleaved in one run on this machine: requests per second, and the CPU time
+ * each server process spent per request (read from /proc). Then, in this process, the two costs
+ * a request pays: one observation of a per-request histogram, and the timing wrapper around a
+ * store call. Run with `npm run bench:metrics` (it builds first).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
@@ -22,10 +23,12 @@ const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
 /** Each endpoint is measured this many times on each server, interleaved; medians are reported. */
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const token = 'bench-metrics-token';
-const scrapeEveryMs = 1000;
+/** How often the server with metrics is scraped during its runs; Prometheus's default is every 60 s. */
+const scrapeEveryMs = Number(process.env.BENCH_SCRAPE_MS ?? 1000);
 
 interface Deployment {
   name: string;
+  pid: number;
   url: string;
   headers: Record<string, string>;
   resultUrl: string;
@@ -41,6 +44,7 @@ async function deploy(name: string, extra: string[]): Promise<Deployment> {
   const taskId = (await (await fetch(`${api.value}/v3/async/wan2.7-t2v`, { method: 'POST', headers, body: submitBody })).json()).task_id;
   return {
     name,
+    pid: api.child.pid!,
     url: api.value,
     headers,
     resultUrl: `${api.value}/v3/async/task-result?task_id=${taskId}`,
@@ -59,14 +63,41 @@ function endpoint(deployment: Deployment, which: 'task result' | 'submit'): auto
     : { url: `${deployment.url}/v3/async/wan2.7-t2v`, method: 'POST', headers: deployment.headers, body: submitBody };
 }
 
-/** Requests per second of one run; with `scrape`, /metrics is fetched once a second meanwhile. */
-async function load(options: autocannon.Options, scrape?: string): Promise<{ rps: number; p99: number; errors: number }> {
+/** Clock ticks per second of the CPU times in /proc/<pid>/stat. */
+const ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
+
+/** CPU time the process has used, every thread of it, in microseconds. */
+function cpuMicros(pid: number): number {
+  // The fields after the command name, which is in parentheses and may hold spaces.
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  const [utime, stime] = [Number(fields[11]), Number(fields[12])];
+  return ((utime + stime) / ticksPerSecond) * 1e6;
+}
+
+interface Run {
+  rps: number;
+  p99: number;
+  errors: number;
+  cpuMicrosPerRequest: number;
+}
+
+/** One run against `deployment`; with `scrape`, its /metrics is fetched every `scrapeEveryMs` meanwhile. */
+async function load(deployment: Deployment, options: autocannon.Options, scrape: boolean): Promise<Run> {
   const timer = scrape
-    ? setInterval(() => void fetch(scrape, { headers: { authorization: `Bearer ${token}` } }).then((response) => response.text()), scrapeEveryMs)
+    ? setInterval(
+        () => void fetch(`${deployment.url}/metrics`, { headers: { authorization: `Bearer ${token}` } }).then((response) => response.text()),
+        scrapeEveryMs,
+      )
     : undefined;
+  const cpuBefore = cpuMicros(deployment.pid);
   try {
     const result = await autocannon({ connections, duration: seconds, ...options });
-    return { rps: result.requests.average, p99: result.latency.p99, errors: result.errors + result.non2xx };
+    return {
+      rps: result.requests.average,
+      p99: result.latency.p99,
+      errors: result.errors + result.non2xx,
+      cpuMicrosPerRequest: (cpuMicros(deployment.pid) - cpuBefore) / result.requests.total,
+    };
   } finally {
     clearInterval(timer);
   }
@@ -78,11 +109,11 @@ const results: string[] = [];
 try {
   for (const which of ['task result', 'submit'] as const) {
     for (const deployment of [off, on]) await autocannon({ connections, duration: 2, ...endpoint(deployment, which) });
-    const runs = { off: [] as number[], on: [] as number[], p99Off: [] as number[], p99On: [] as number[], errors: 0 };
+    const runs = { off: [] as Run[], on: [] as Run[] };
     for (let round = 0; round < rounds; round++) {
       // Which server goes first alternates: the later run of a round was faster in early runs.
-      const measureOff = () => load(endpoint(off, which));
-      const measureOn = () => load(endpoint(on, which), `${on.url}/metrics`);
+      const measureOff = () => load(off, endpoint(off, which), false);
+      const measureOn = () => load(on, endpoint(on, which), true);
       let a, b;
       if (round % 2 === 0) {
         a = await measureOff();
@@ -91,17 +122,17 @@ try {
         b = await measureOn();
         a = await measureOff();
       }
-      runs.off.push(a.rps);
-      runs.on.push(b.rps);
-      runs.p99Off.push(a.p99);
-      runs.p99On.push(b.p99);
-      runs.errors += a.errors + b.errors;
+      runs.off.push(a);
+      runs.on.push(b);
     }
-    const offRps = percentile(runs.off, 0.5);
-    const onRps = percentile(runs.on, 0.5);
+    const median = (list: Run[], field: keyof Run) => percentile(list.map((run) => run[field]), 0.5);
+    const [offRps, onRps] = [median(runs.off, 'rps'), median(runs.on, 'rps')];
+    const [offCpu, onCpu] = [median(runs.off, 'cpuMicrosPerRequest'), median(runs.on, 'cpuMicrosPerRequest')];
+    const errors = [...runs.off, ...runs.on].reduce((sum, run) => sum + run.errors, 0);
     results.push(
       `| ${which} | ${Math.round(offRps)} | ${Math.round(onRps)} | ${((100 * onRps) / offRps).toFixed(1)}% | ` +
-        `${percentile(runs.p99Off, 0.5)} / ${percentile(runs.p99On, 0.5)} | ${runs.errors} |`,
+        `${offCpu.toFixed(1)} | ${onCpu.toFixed(1)} | ${((100 * offCpu) / onCpu).toFixed(1)}% | ` +
+        `${median(runs.off, 'p99')} / ${median(runs.on, 'p99')} | ${errors} |`,
     );
   }
 } finally {
@@ -109,11 +140,14 @@ try {
   await on.stop();
 }
 
-console.log(`\nmedian of ${rounds} interleaved ${seconds} s runs per server, ${connections} connections, autocannon on the same machine (${process.version})\n`);
-console.log('| endpoint | req/s, metrics off | req/s, metrics on | on / off | p99 ms off / on | errors |');
-console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
+console.log(
+  `\nmedian of ${rounds} interleaved ${seconds} s runs per server, ${connections} connections, autocannon on the same machine, ` +
+    `metrics scraped every ${scrapeEveryMs} ms (${process.version})\n`,
+);
+console.log('| endpoint | req/s, metrics off | req/s, metrics on | on / off | CPU µs per request, off | on | off / on | p99 ms off / on | errors |');
+console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const line of results) console.log(line);
-console.log('\ntarget: task result with metrics on ≥ 95% of metrics off');
+console.log('\ntarget: task result with metrics on ≥ 95% of metrics off (the CPU ratio is the throughput a core-bound server keeps)');
 
 /** Nanoseconds per call of `body`, the median of 5 timed batches after a warm-up batch. */
 async function nanosPerCall(calls: number, body: () => unknown): Promise<number> {
