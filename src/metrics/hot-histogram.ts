@@ -22,6 +22,8 @@ class Series {
   }
 }
 
+type Tree = Map<string, Tree | Series>;
+
 export interface HotHistogramOptions<L extends string> {
   name: string;
   help: string;
@@ -46,7 +48,10 @@ export class HotHistogram<L extends string> {
   readonly aggregator = 'sum';
   private readonly labelNames: readonly L[];
   private readonly bounds: readonly number[];
-  private readonly series = new Map<string, Series>();
+  /** Series by their first label value, then the next …: a lookup allocates nothing. */
+  private readonly series: Tree = new Map();
+  /** Every series, in the order they were first observed. */
+  private readonly all: Series[] = [];
 
   constructor(options: HotHistogramOptions<L>) {
     this.name = options.name;
@@ -59,11 +64,21 @@ export class HotHistogram<L extends string> {
 
   /** The series of these label values, in the order of `labelNames`: found once, then kept. */
   of(...values: string[]): { observe(value: number): void } {
-    const key = values.join('\u0000');
-    let series = this.series.get(key);
+    let level = this.series;
+    for (let index = 0; index < values.length - 1; index++) {
+      let next = level.get(values[index]) as Tree | undefined;
+      if (!next) {
+        next = new Map();
+        level.set(values[index], next);
+      }
+      level = next;
+    }
+    const last = values[values.length - 1];
+    let series = level.get(last) as Series | undefined;
     if (!series) {
       series = new Series(Object.fromEntries(this.labelNames.map((label, index) => [label, values[index]])), this.bounds);
-      this.series.set(key, series);
+      level.set(last, series);
+      this.all.push(series);
     }
     return series;
   }
@@ -71,7 +86,7 @@ export class HotHistogram<L extends string> {
   /** What the registry formats: cumulative buckets, `+Inf`, sum and count of every series observed. */
   async get() {
     const values = [];
-    for (const series of this.series.values()) {
+    for (const series of this.all) {
       if (series.count === 0) continue;
       let cumulative = 0;
       for (const [index, bound] of this.bounds.entries()) {
