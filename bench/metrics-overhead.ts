@@ -21,7 +21,7 @@ import { listening, percentile, root, serverArgs, startProcess, stop } from './p
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
 /** Each endpoint is measured this many times on each server, interleaved; medians are reported. */
-const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 6);
 const token = 'bench-metrics-token';
 /** How often the server with metrics is scraped during its runs; Prometheus's default is every 60 s. */
 const scrapeEveryMs = Number(process.env.BENCH_SCRAPE_MS ?? 1000);
