@@ -14,12 +14,14 @@ import { createServer, httpSettingsOf } from './http/create-server.js';
 import { createHealthServer } from './http/health-server.js';
 import { LimitPolicy } from './limits/limit-policy.js';
 import { RequestRateLimiter } from './limits/request-rate-limiter.js';
+import { createMetricsServer } from './http/metrics-server.js';
 import { resolveFfmpeg } from './media/ffmpeg-binaries.js';
 import { probeMedia } from './media/probe.js';
 import { CheckedMediaFetcher } from './media/checked-media-fetcher.js';
 import { OwnUploads } from './media/own-uploads.js';
 import { UploadedMediaSource } from './media/uploaded-media-source.js';
 import { upstreamMediaUrls } from './media/upstream-media-urls.js';
+import { ServerMetrics } from './metrics/server-metrics.js';
 import { AddressPolicy } from './net/address-policy.js';
 import { GuardedDownloader } from './net/guarded-downloader.js';
 import type { Engine } from './spec/engine.js';
@@ -51,6 +53,8 @@ export interface RunningServer {
   store: Store;
   /** The key created on the first start of an empty data directory, to be shown once. */
   firstApiKey?: string;
+  /** Where `metrics_port` serves `/metrics`, when it is set. */
+  metricsUrl?: string;
   /** Graceful stop: unready, let running tasks finish (or hand them back), then close. */
   close(): Promise<void>;
 }
@@ -68,7 +72,10 @@ export async function startServer(config: Config, logger: Logger, options: Start
   // Read before anything opens: a bad price table is refused at start, not at the first task's end.
   const prices = PriceTable.fromConfig(config.prices, config.price_currency);
   const limits = LimitPolicy.fromConfig(config);
-  const store = await openStore(config, { logger });
+  checkMetricsSettings(config);
+  const metrics = metricsWanted(config) ? new ServerMetrics() : undefined;
+  const opened = await openStore(config, { logger });
+  const store = metrics ? metrics.store.timed(opened) : opened;
   const secret = config.url_signing_secret ?? (await store.sharedSecret('url_signing', () => legacySigningSecret(config.data_dir)));
 
   const toolchain = await resolveFfmpeg({ ffmpegPath: config.ffmpeg_path, ffprobePath: config.ffprobe_path });
@@ -82,7 +89,7 @@ export async function startServer(config: Config, logger: Logger, options: Start
   const downloader = new GuardedDownloader({ policy, totalTimeoutMs: config.media_timeout_seconds * 1000, userAgent: 'wan-api' });
   const { engines, registry } = options.engines
     ? { engines: options.engines, registry: registryFor(config, options.engines) }
-    : configuredEngines(config, { toolchain, mediaUrl: upstreamMediaUrls(ownUploads, blobs) });
+    : configuredEngines(config, { toolchain, mediaUrl: upstreamMediaUrls(ownUploads, blobs), upstreamObserver: metrics?.upstream });
 
   const disk = new DiskSpace({ directory: config.data_dir, minFreeBytes: config.min_free_disk_bytes, onRecovered: () => worker.notify() });
   await disk.start();
@@ -92,7 +99,7 @@ export async function startServer(config: Config, logger: Logger, options: Start
     events: store.events,
     blobs,
     engines: registry,
-    media: new CheckedMediaFetcher({ source: new UploadedMediaSource(ownUploads, blobs, downloader), toolchain }),
+    media: new CheckedMediaFetcher({ source: new UploadedMediaSource(ownUploads, blobs, downloader), toolchain, observer: metrics?.media }),
     logger,
     workRoot,
     runTasks: config.worker_concurrency > 0,
@@ -101,6 +108,7 @@ export async function startServer(config: Config, logger: Logger, options: Start
     maxAttempts: config.max_attempts,
     queuePollMs: config.queue_poll_ms,
     meter: usageMeter({ prices, videoSeconds: async (file) => (await probeMedia(toolchain, file)).durationSeconds }),
+    observer: metrics?.tasks,
   });
   const tasks = new TaskService({
     store: store.tasks,
@@ -109,6 +117,7 @@ export async function startServer(config: Config, logger: Logger, options: Start
     disk,
     admission: (key) => limits.admission(key),
     checkWebhookUrl: webhookUrlCheck(policy),
+    observer: metrics?.tasks,
   });
   const deliverer = new WebhookDeliverer({
     store: store.webhooks,
@@ -123,6 +132,7 @@ export async function startServer(config: Config, logger: Logger, options: Start
     logger,
     schedule: retrySchedule(config),
     concurrency: config.webhook_concurrency,
+    observer: metrics?.webhooks,
   });
   const sweeper = new RetentionSweeper({
     store: store.retention,
@@ -140,9 +150,12 @@ export async function startServer(config: Config, logger: Logger, options: Start
     const checks = { database, disk: disk.problem() ?? 'ok', worker: draining ? 'draining' : 'ok' };
     return { ready: Object.values(checks).every((check) => check === 'ok'), checks };
   };
+  metrics?.watch({ tasks: store.tasks, engines: registry, worker });
+  // The API port (a worker's health port) serves /metrics only to the bearer of the metrics token.
+  const metricsOnPort = metrics && config.metrics_token !== undefined ? { exposition: metrics, token: config.metrics_token } : undefined;
   // A worker-only process serves its health, not the API: API processes are scaled apart.
   const http = config.worker_only
-    ? createHealthServer({ logger, isReady })
+    ? createHealthServer({ logger, isReady, metrics: metricsOnPort })
     : createServer({
         tasks,
         auth: new CachedAuthenticator(store.keys, keyCacheMs),
@@ -160,8 +173,18 @@ export async function startServer(config: Config, logger: Logger, options: Start
         isReady,
         currency: prices.currency,
         rateLimit: { policy: limits, limiter: new RequestRateLimiter(store.keys) },
+        metrics: metricsOnPort,
       });
+  metrics?.http.install(http);
+  const metricsServer =
+    metrics && config.metrics_port !== undefined ? createMetricsServer({ logger, metrics, token: config.metrics_token }) : undefined;
   await http.listen({ host: config.host, port: config.port });
+  const metricsUrl = metricsServer
+    ? await metricsServer.listen({ host: config.metrics_host, port: config.metrics_port }).catch(async (error: unknown) => {
+        await http.close();
+        throw error;
+      })
+    : undefined;
   // Only once the server listens: a first start that fails (port taken, bad set-up) must not
   // create a key that nobody was shown.
   const firstApiKey =
@@ -180,6 +203,7 @@ export async function startServer(config: Config, logger: Logger, options: Start
       runs_tasks: config.worker_concurrency > 0,
       worker: worker.owner,
       engines: engines.map((engine) => engine.name),
+      ...(metricsUrl ? { metrics: `${metricsUrl}/metrics` } : {}),
     },
     'wan-api listening',
   );
@@ -190,13 +214,14 @@ export async function startServer(config: Config, logger: Logger, options: Start
     worker,
     store,
     firstApiKey,
+    ...(metricsUrl ? { metricsUrl } : {}),
     async close() {
       draining = true;
       // Results stay readable while running tasks finish; the listener closes last.
       await worker.stop(config.shutdown_timeout_seconds * 1000);
       await Promise.all(engines.map((engine) => engine.close?.()));
       // Open live-status streams end here (see the task-events route).
-      await http.close();
+      await Promise.all([http.close(), metricsServer?.close()]);
       await Promise.all([deliverer.close(), sweeper.stop()]);
       await store.close();
       disk.stop();
@@ -226,6 +251,31 @@ function addressPolicy(config: Config): AddressPolicy {
     return new AddressPolicy({ allowHosts: listOf(config.media_allow_hosts), allowRanges: listOf(config.media_allow_ranges) });
   } catch (error) {
     throw new ConfigError(`media_allow_ranges: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * Metrics are kept only where they can be read: on the metrics port, or on the API port behind the
+ * metrics token. Neither set, nothing is counted and `/metrics` answers 404: a server exposes no
+ * operational figures unless its operator says where and to whom.
+ */
+function metricsWanted(config: Config): boolean {
+  return config.metrics_port !== undefined || config.metrics_token !== undefined;
+}
+
+/** Shortest metrics_token taken: a guessable token would open the figures to anyone who tries. */
+const minMetricsTokenLength = 16;
+
+function checkMetricsSettings(config: Config): void {
+  if (config.metrics_token !== undefined && config.metrics_token.length < minMetricsTokenLength) {
+    throw new ConfigError(
+      `metrics_token is ${config.metrics_token.length} characters long: use at least ${minMetricsTokenLength} (e.g. openssl rand -hex 32)`,
+    );
+  }
+  if (config.metrics_port !== undefined && config.metrics_port !== 0 && config.metrics_port === config.port) {
+    throw new ConfigError(
+      `metrics_port ${config.metrics_port} is the API port: give it another port, or leave it out and set metrics_token to serve /metrics on the API port`,
+    );
   }
 }
 

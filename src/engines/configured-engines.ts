@@ -1,6 +1,7 @@
 import { ConfigError, type Config } from '../config.js';
 import type { FfmpegToolchain } from '../media/ffmpeg-binaries.js';
 import type { Engine } from '../spec/engine.js';
+import type { UpstreamObserver } from '../spec/upstream-observer.js';
 import { EngineRegistry } from './engine-registry.js';
 import { engineResultDownloader } from './engine-network.js';
 import { engineKinds } from './kinds/engine-kinds.js';
@@ -13,6 +14,8 @@ export interface EngineWiring {
   toolchain: FfmpegToolchain;
   /** What cloud engines send for each input URL (uploads need a reachable public URL). */
   mediaUrl: MediaUrlMapper;
+  /** Told of every HTTP request an engine makes to its upstream (the metrics). */
+  upstreamObserver?: UpstreamObserver;
 }
 
 /** Names routes can write: no `,` `;` `=` `*` or spaces. */

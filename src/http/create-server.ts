@@ -19,6 +19,7 @@ import { installRateLimit, type RateLimitOptions } from './rate-limit.js';
 import { installRequestGuards } from './request-guards.js';
 import { fileRoutes } from './routes/files.js';
 import { healthRoutes } from './routes/health.js';
+import { type MetricsExposition, metricsRoute } from './routes/metrics.js';
 import { openAiVideoRoutes } from './routes/openai-videos/routes.js';
 import { playgroundRoutes } from './routes/playground.js';
 import { submitRoutes } from './routes/submit.js';
@@ -72,6 +73,8 @@ export interface ServerDependencies {
   currency?: string;
   /** Requests per minute of each key; absent, no key is held to one. */
   rateLimit?: Omit<RateLimitOptions, 'auth'>;
+  /** `GET /metrics` on the API port, for requests bearing `token` (metrics_token); absent: not served here. */
+  metrics?: { exposition: MetricsExposition; token: string };
   clock?: () => number;
 }
 
@@ -142,6 +145,7 @@ export function createServer(dependencies: ServerDependencies): FastifyInstance 
       resultRetentionMs: dependencies.resultRetentionMs,
     });
     healthRoutes(api, dependencies.isReady);
+    if (dependencies.metrics) metricsRoute(api, dependencies.metrics.exposition, dependencies.metrics.token);
     api.register(playgroundRoutes);
     const openApi = JSON.stringify(buildOpenApiDocument({}));
     api.get('/openapi.json', async (_request, reply) => reply.type('application/json').send(openApi));

@@ -1,27 +1,20 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { installErrorHandler } from './error-handler.js';
 import { healthRoutes } from './routes/health.js';
-
-/** Bodies are never read here: only GETs without one are served. */
-const noBodyBytes = 1024;
+import { type MetricsExposition, metricsRoute } from './routes/metrics.js';
+import { createSideServer } from './side-server.js';
 
 /**
- * What a worker-only process serves (`worker_only`): its health for the orchestrator, no API.
- * Any other path answers the documented not-found body, so a client pointed here by mistake is
- * told so.
+ * What a worker-only process serves (`worker_only`): its health for the orchestrator, no API; and
+ * `/metrics` behind the metrics token, when one is set.
  */
 export function createHealthServer(options: {
   logger: Logger;
   isReady: () => Promise<{ ready: boolean; checks: Record<string, string> }>;
+  metrics?: { exposition: MetricsExposition; token: string };
 }): FastifyInstance {
-  const app: FastifyInstance = Fastify({
-    loggerInstance: options.logger as FastifyBaseLogger,
-    logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: noBodyBytes,
-    return503OnClosing: true,
-  });
-  installErrorHandler(app, noBodyBytes);
+  const app = createSideServer(options.logger);
   healthRoutes(app, options.isReady);
+  if (options.metrics) metricsRoute(app, options.metrics.exposition, options.metrics.token);
   return app;
 }

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { ApiError } from '../spec/api-error.js';
 import type { LocalMedia } from '../spec/engine.js';
+import type { MediaObserver } from '../spec/media-observer.js';
 import type { MediaReference } from '../models/model.js';
 import { megabyte } from '../models/media-limits.js';
 import { DownloadError } from '../net/download-error.js';
@@ -15,6 +16,7 @@ export interface CheckedMediaFetcherOptions {
   toolchain: FfmpegToolchain;
   /** Distinct URLs of one task fetched at once. */
   parallelDownloads?: number;
+  observer?: MediaObserver;
 }
 
 /**
@@ -37,7 +39,8 @@ export class CheckedMediaFetcher implements MediaFetcher {
       // checks the size against its own.
       const maxBytes = Math.max(...sharing.map((reference) => reference.limits.maxBytes));
       try {
-        await this.options.source.download(url, file, { maxBytes, signal });
+        const fetched = await this.options.source.download(url, file, { maxBytes, signal });
+        this.options.observer?.fetched(fetched.ownUpload ? 'upload' : 'network', fetched.bytes);
       } catch (error) {
         if (signal.aborted) throw error;
         violations.push(...sharing.map((reference) => downloadViolation(reference, error)));
@@ -53,6 +56,7 @@ export class CheckedMediaFetcher implements MediaFetcher {
     await inParallel([...byUrl].map((entry, index) => () => fetchOne(entry, index)), this.options.parallelDownloads ?? 4);
 
     if (violations.length > 0) {
+      for (const violation of violations) this.options.observer?.refused(violation.reason);
       const order = references.map((reference) => reference.field);
       throw mediaRejected(violations.sort((a, b) => order.indexOf(a.field) - order.indexOf(b.field)));
     }

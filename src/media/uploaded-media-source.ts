@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { ApiError } from '../spec/api-error.js';
 import type { BlobStore } from '../spec/blob-store.js';
 import { DownloadError } from '../net/download-error.js';
-import type { MediaSource } from './media-source.js';
+import type { FetchedMedia, MediaSource } from './media-source.js';
 import type { OwnUploads } from './own-uploads.js';
 
 /** Blob keys of files received by `POST /v3/uploads`. */
@@ -23,7 +23,7 @@ export class UploadedMediaSource implements MediaSource {
     private readonly clock: () => number = Date.now,
   ) {}
 
-  async download(url: string, file: string, limits: { maxBytes: number; signal?: AbortSignal }): Promise<unknown> {
+  async download(url: string, file: string, limits: { maxBytes: number; signal?: AbortSignal }): Promise<FetchedMedia> {
     const upload = await this.uploads.find(url);
     if (!upload) return this.network.download(url, file, limits);
     if (upload.expiresAt < this.clock()) throw new ApiError(400, 'MEDIA_URL_EXPIRED', 'the upload URL has expired: upload the file again for a fresh URL');
@@ -39,6 +39,6 @@ export class UploadedMediaSource implements MediaSource {
       await rm(file, { force: true });
       throw error;
     }
-    return undefined;
+    return { bytes: blob.size, ownUpload: true };
   }
 }

@@ -56,6 +56,15 @@ export const errors = {
       'missing API key: send it in the Authorization header as "Bearer <key>"',
     ),
   invalidApiKey: () => new ApiError(403, 'INVALID_API_KEY', 'the API key is not valid or has been revoked'),
+  /** `GET /metrics` is opened by the server's metrics_token alone, never by an API key. */
+  missingMetricsToken: () =>
+    new ApiError(
+      401,
+      'MISSING_METRICS_TOKEN',
+      'missing metrics token: send the server\'s metrics_token in the Authorization header as "Bearer <token>" (API keys do not open /metrics)',
+    ),
+  invalidMetricsToken: () =>
+    new ApiError(401, 'INVALID_METRICS_TOKEN', 'the metrics token is not valid: send the server\'s metrics_token setting (API keys do not open /metrics)'),
   createTaskFailed: (message: string) => new ApiError(500, 'CREATE_TASK_FAILED', message, {}, true),
   taskFailed: (message: string, metadata: ErrorMetadata = {}) =>
     new ApiError(500, 'TASK_FAILED', message, metadata),

@@ -104,6 +104,13 @@ export type InsertOutcome =
   | { outcome: 'conflict'; id: string }
   | { outcome: 'refused'; limit: keyof Admission; current: number; limitValue: number };
 
+export interface QueueStats {
+  /** Queued tasks, at most the `countUpTo` asked. */
+  queued: number;
+  /** `createdAt` of the oldest queued task; null when none waits. */
+  oldestCreatedAt: number | null;
+}
+
 export interface TaskQuery {
   limit: number;
   /** Continue after this task id (a `next_cursor` of an earlier page). */
@@ -152,6 +159,11 @@ export interface TaskStore {
   claimEngine(id: string, owner: string, engine: string | null, capacity: number, scope: 'process' | 'cluster'): Promise<boolean>;
   /** Running tasks per engine across every process: where there is room. */
   engineLoad(): Promise<Record<string, number>>;
+  /**
+   * The queue across every process: how many tasks wait (counted up to `countUpTo`, so that a
+   * huge backlog costs no more than that to look at) and when the oldest of them was created.
+   */
+  queueStats(countUpTo: number): Promise<QueueStats>;
   /** Saves what the engine answered to `start`; the first call also records when execution began. */
   saveOperation(id: string, owner: string, operation: EngineOperation, startedAt: number): Promise<boolean>;
   saveProgress(id: string, owner: string, progressPercent: number, etaSeconds: number): Promise<boolean>;

@@ -6,6 +6,7 @@ import type { DiskState } from '../spec/disk-state.js';
 import type { ApiKeyRecord } from '../spec/key-store.js';
 import { isDiskError, isTransientStoreError } from '../spec/storage-errors.js';
 import { resultFiles } from '../blobs/blob-key.js';
+import type { TaskObserver } from '../spec/task-observer.js';
 import type { Admission, TaskQuery, TaskRecord, TaskSnapshot, TaskStore } from '../spec/task-store.js';
 import { TaskStatus } from '../spec/task-status.js';
 import type { ModelDefinition, ModelRequest } from '../models/model.js';
@@ -32,6 +33,8 @@ export interface TaskServiceOptions {
   admission?: (key: ApiKeyRecord) => Admission | undefined;
   /** Refuses a webhook URL that must not be called (private addresses …) with an ApiError. */
   checkWebhookUrl?: (url: string, field: string) => Promise<void>;
+  /** Told of tasks queued and cancelled (the metrics). */
+  observer?: TaskObserver;
   clock?: () => number;
 }
 
@@ -103,6 +106,9 @@ export class TaskService {
     }
     switch (outcome.outcome) {
       case 'created':
+        // A test-mode task is stored ended: it never waits in the queue nor runs.
+        if (!webhook?.testStatus) this.options.observer?.submitted(model.id);
+        return outcome.id;
       case 'repeated':
         return outcome.id;
       case 'conflict':
@@ -170,6 +176,8 @@ export class TaskService {
         status: outcome.task.status,
       });
     }
+    // Counted here, where it happens once: the worker of a running one only stops its engine.
+    this.options.observer?.ended({ model: outcome.task.model, engine: 'none', outcome: 'failed', reason: error.reason });
     return this.view(outcome.task);
   }
 

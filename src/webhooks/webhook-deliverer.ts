@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { TaskEvents } from '../spec/task-events.js';
+import type { DeliveryAttemptOutcome, WebhookObserver } from '../spec/webhook-observer.js';
 import type { WebhookDelivery, WebhookStore } from '../spec/webhook-store.js';
 import type { DeliveryAttempt } from './delivery-attempt.js';
 import { deliveryOutcome } from './retry-schedule.js';
@@ -19,6 +20,7 @@ export interface WebhookDelivererOptions {
   leaseMs?: number;
   /** How often to look for deliveries no event announced (those of other processes). */
   pollMs?: number;
+  observer?: WebhookObserver;
   clock?: () => number;
 }
 
@@ -134,16 +136,22 @@ export class WebhookDeliverer {
 
   private async deliver(delivery: WebhookDelivery): Promise<void> {
     const log = this.options.logger.child({ task_id: delivery.taskId, delivery_id: delivery.id, attempt: delivery.attempts + 1 });
+    const began = performance.now();
+    let counted: DeliveryAttemptOutcome = 'error';
     try {
       const result = await this.options.attempt.run(delivery);
       const outcome = deliveryOutcome(result, delivery.attempts, this.options.schedule, this.clock());
       const recorded = await this.options.store.recordDelivery(delivery.id, this.owner, outcome);
+      // Unrecorded, the attempt is made again by whichever process takes the delivery up.
+      if (recorded) counted = outcome.state;
       if (!recorded) log.warn('webhook attempt not recorded: its lease ran out, another process takes it up');
       else if (outcome.state === 'delivered') log.info({ status_code: outcome.statusCode }, 'webhook delivered');
       else log.warn({ state: outcome.state, status_code: outcome.statusCode, error: outcome.error }, 'webhook attempt failed');
     } catch (error) {
       // The store or the task's view failed: the lease runs out and the delivery is taken up again.
       log.error({ err: error }, 'webhook attempt could not be made or recorded');
+    } finally {
+      this.options.observer?.attempted(counted, delivery.attempts > 0, performance.now() - began);
     }
   }
 }

@@ -27,6 +27,8 @@ const dependencies: ServerDependencies = {
   uploadUrlTtlSeconds: 60,
   httpSettings: httpSettingsOf(loadConfig({ flags: { data_dir: '/nonexistent' } })),
   isReady: async () => ({ ready: true, checks: {} }),
+  // Registered, and hidden from the document: the operator's route, not the clients'.
+  metrics: { exposition: unused, token: 'metrics-token' },
 };
 
 /**

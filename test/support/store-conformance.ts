@@ -286,6 +286,24 @@ export function storeConformance(name: string, open: StoreFactory, skip?: string
       assert.deepEqual(await store.tasks.engineLoad(), { gpu: 1, local: 1 }, 'an ended task holds no place');
     });
 
+    withStore('queue stats count the queued tasks of every process, up to the cap, and date the oldest', async (store, another) => {
+      assert.deepEqual(await store.tasks.queueStats(100), { queued: 0, oldestCreatedAt: null }, 'an empty queue');
+      const tasks = [newTask(), newTask(), newTask(), newTask()];
+      for (const task of tasks) await created(store, task);
+      const other = await another();
+      await created(other, newTask({ keyId: 'key-2' }));
+      assert.deepEqual(await other.tasks.queueStats(100), { queued: 5, oldestCreatedAt: tasks[0].createdAt });
+      assert.deepEqual(await store.tasks.queueStats(3), { queued: 3, oldestCreatedAt: tasks[0].createdAt }, 'the count stops at the cap');
+      await store.tasks.leaseNext('w1', lease, allModels);
+      await store.tasks.cancel(tasks[1].id, 'key-1', error, Date.now());
+      await store.tasks.insert(newTask(), { finishedAs: TaskStatus.Succeed });
+      assert.deepEqual(
+        await store.tasks.queueStats(100),
+        { queued: 3, oldestCreatedAt: tasks[2].createdAt },
+        'running, cancelled and ended tasks do not wait',
+      );
+    });
+
     withStore('operation, start time and progress are recorded under the lease', async (store) => {
       const id = await created(store, newTask());
       await store.tasks.leaseNext('w1', lease, allModels);

@@ -57,7 +57,7 @@ describe('usage meter', () => {
   const meter = usageMeter({ prices, videoSeconds: async () => 7.4 });
 
   it('bills the requested output seconds at the tier of the size, the list price on a cloud', async () => {
-    const usage = await meter(task('wan2.7-t2v', { prompt: 'p', size: '1920*1080', duration: 5 }), { engine: engine('dashscope'), status: succeeded() });
+    const usage = await meter(task('wan2.7-t2v', { prompt: 'p', size: '1920*1080', duration: 5 }), { engine: engine('dashscope'), startedAt: 0, status: succeeded() });
     assert.deepEqual(usage, {
       model: 'wan2.7-t2v', engine: 'dashscope', billedSeconds: 5, outputSeconds: 5, inputSeconds: 0, resolution: '1080P', audio: false,
       listPrice: 0.75, cost: 0.75, currency: 'USD',
@@ -65,7 +65,7 @@ describe('usage meter', () => {
   });
 
   it('records the would-be cost of a preview task and bills 0', async () => {
-    const usage = await meter(task('wan2.7-i2v', { prompt: 'p', resolution: '720P', duration: 4, image_url: 'x' }), { engine: engine('preview'), status: succeeded() });
+    const usage = await meter(task('wan2.7-i2v', { prompt: 'p', resolution: '720P', duration: 4, image_url: 'x' }), { engine: engine('preview'), startedAt: 0, status: succeeded() });
     assert.equal(usage?.listPrice, 0.4);
     assert.equal(usage?.cost, 0);
     assert.equal(usage?.resolution, '720P');
@@ -73,21 +73,22 @@ describe('usage meter', () => {
 
   it('bills input plus output seconds of an edit on a cloud that bills them, its own report first', async () => {
     const edit = task('wan2.7-videoedit', { prompt: 'p', video_url: 'x', resolution: '720P', duration: 0 });
-    const reported = await meter(edit, { engine: engine('dashscope'), status: succeeded({ usage: { input_video_duration: 8, output_video_duration: 8 } }) });
+    const reported = await meter(edit, { engine: engine('dashscope'), startedAt: 0, status: succeeded({ usage: { input_video_duration: 8, output_video_duration: 8 } }) });
     assert.deepEqual([reported?.inputSeconds, reported?.outputSeconds, reported?.billedSeconds, reported?.cost], [8, 8, 16, 1.6]);
-    const measured = await meter(edit, { engine: engine('novita'), status: succeeded() });
+    const measured = await meter(edit, { engine: engine('novita'), startedAt: 0, status: succeeded() });
     assert.deepEqual([measured?.inputSeconds, measured?.outputSeconds, measured?.billedSeconds], [7, 7, 14], 'kept its input length: the result measured, in whole seconds');
-    const local = await meter(edit, { engine: engine('comfyui'), status: succeeded() });
+    const local = await meter(edit, { engine: engine('comfyui'), startedAt: 0, status: succeeded() });
     assert.deepEqual([local?.inputSeconds, local?.billedSeconds], [0, 7], 'a GPU of ours bills its output only');
     const continuation = await meter(task('wan2.7-i2v', { prompt: 'p', first_clip_url: 'x', duration: 5 }), {
       engine: engine('dashscope'),
+      startedAt: 0,
       status: succeeded({ usage: { input_video_duration: '3' } }),
     });
     assert.deepEqual([continuation?.inputSeconds, continuation?.billedSeconds, continuation?.resolution], [3, 8, '1080P']);
   });
 
   it('marks audio: r2v unless turned off, others when given an audio track', async () => {
-    const withAudio = async (model: ModelId, request: ModelRequest) => (await meter(task(model, request), { engine: engine('novita'), status: succeeded() }))?.audio;
+    const withAudio = async (model: ModelId, request: ModelRequest) => (await meter(task(model, request), { engine: engine('novita'), startedAt: 0, status: succeeded() }))?.audio;
     assert.equal(await withAudio('wan2.7-r2v', { prompt: 'p', size: '1280*720', duration: 2 }), true);
     assert.equal(await withAudio('wan2.7-r2v', { prompt: 'p', size: '1280*720', duration: 2, audio: false }), false);
     assert.equal(await withAudio('wan2.7-t2v', { prompt: 'p', size: '1280*720', duration: 2, audio_url: 'x' }), true);
@@ -96,6 +97,6 @@ describe('usage meter', () => {
 
   it('records nothing for a failed task: it bills nothing', async () => {
     const failed = { state: 'failed' as const, error: new ApiError(500, 'TASK_FAILED', 'x') };
-    assert.equal(await meter(task('wan2.7-t2v', { prompt: 'p', duration: 5 }), { engine: engine('dashscope'), status: failed }), null);
+    assert.equal(await meter(task('wan2.7-t2v', { prompt: 'p', duration: 5 }), { engine: engine('dashscope'), startedAt: 0, status: failed }), null);
   });
 });

@@ -19,6 +19,7 @@ import { nodeFailureError, readHistory, type OutputFile } from './comfyui-histor
 import { ComfyUiMonitor } from './comfyui-monitor.js';
 import { bindWorkflow, type Placeholder, type Variant, type Workflow } from './comfyui-workflow.js';
 import { planPrompt } from './plan-prompt.js';
+import type { UpstreamObserver } from '../../spec/upstream-observer.js';
 
 export interface ComfyUiEngineOptions {
   name: string;
@@ -46,6 +47,8 @@ export interface ComfyUiEngineOptions {
   verifyMs?: number;
   scheduler?: PollScheduler;
   clock?: () => number;
+  /** Told of every HTTP request to the host (the metrics). */
+  observer?: UpstreamObserver;
 }
 
 /** Longest wait for the websocket before a prompt is queued anyway (then followed over HTTP). */
@@ -107,6 +110,7 @@ export class ComfyUiEngine implements Engine {
       timeoutMs: options.requestTimeoutMs ?? 30_000,
       maxConcurrentRequests: options.maxConcurrentRequests ?? 32,
       describeError: describeComfyUiError,
+      observer: options.observer,
     });
     this.monitor = new ComfyUiMonitor({ baseUrl: options.baseUrl, apiKey: options.apiKey, scheduler: this.scheduler, clock: this.clock });
   }

@@ -22,6 +22,7 @@ function cloudOptions(settings: EngineSettings, context: KindContext, defaultBas
     models: settings.models(modelIds),
     downloadResult: context.downloaderFor(baseUrl),
     mediaUrl: context.mediaUrl,
+    observer: context.upstreamObserver,
   };
 }
 

@@ -64,6 +64,7 @@ export const openAiVideosKind: EngineKind = {
       },
       toolchain: context.toolchain,
       downloadResult: context.downloaderFor(baseUrl),
+      observer: context.upstreamObserver,
     });
   },
 };
@@ -96,6 +97,7 @@ export const comfyUiKind: EngineKind = {
       profile: profileOf(settings, wan14bProfile),
       toolchain: context.toolchain,
       downloadResult: context.downloaderFor(baseUrl),
+      observer: context.upstreamObserver,
     });
   },
 };

@@ -1,4 +1,5 @@
 import type { ModelId } from '../../models/model.js';
+import type { UpstreamObserver } from '../../spec/upstream-observer.js';
 import { defaultInitialPollMs, defaultPollJitter, type PollIntervalOptions } from './poll-interval.js';
 import { sharedPollScheduler, type PollScheduler } from './poll-scheduler.js';
 import type { ResultDownloader } from './result-mirror.js';
@@ -37,6 +38,8 @@ export interface UpstreamEngineOptions {
   scheduler?: PollScheduler;
   /** Epoch milliseconds; replaceable in tests. */
   clock?: () => number;
+  /** Told of every HTTP request to the upstream (the metrics). */
+  observer?: UpstreamObserver;
 }
 
 /** What an upstream engine fills in when its options leave it out. */
@@ -67,6 +70,7 @@ export interface UpstreamSettings {
   poll: PollIntervalOptions;
   scheduler: PollScheduler;
   clock: () => number;
+  observer?: UpstreamObserver;
 }
 
 export function upstreamSettings(options: UpstreamEngineOptions, defaults: UpstreamDefaults): UpstreamSettings {
@@ -93,6 +97,7 @@ export function upstreamSettings(options: UpstreamEngineOptions, defaults: Upstr
     },
     scheduler: options.scheduler ?? sharedPollScheduler,
     clock: options.clock ?? Date.now,
+    observer: options.observer,
   };
   for (const [option, value] of Object.entries({
     capacity: settings.capacity,
@@ -120,5 +125,6 @@ export function connectionSettings(settings: UpstreamSettings): UpstreamConnecti
     apiKey: settings.apiKey,
     timeoutMs: settings.requestTimeoutMs,
     maxConcurrentRequests: settings.maxConcurrentRequests,
+    observer: settings.observer,
   };
 }

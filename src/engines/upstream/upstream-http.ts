@@ -1,3 +1,4 @@
+import type { UpstreamObserver } from '../../spec/upstream-observer.js';
 import { parseRetryAfter } from './retry-after.js';
 import { Semaphore } from './semaphore.js';
 
@@ -18,6 +19,8 @@ export interface UpstreamHttpOptions {
   maxConcurrentRequests: number;
   /** Reads the upstream's error body: its error code and human message, when it has them. */
   describeError: (body: unknown) => { code?: string; message?: string };
+  /** Told of every request and how long it took (the metrics). */
+  observer?: UpstreamObserver;
 }
 
 export interface UpstreamResponse {
@@ -64,6 +67,7 @@ export class UpstreamHttp {
   private readonly timeoutMs: number;
   private readonly semaphore: Semaphore;
   private readonly describeError: UpstreamHttpOptions['describeError'];
+  private readonly observer: UpstreamObserver | undefined;
 
   constructor(options: UpstreamHttpOptions) {
     this.engine = options.engine;
@@ -72,6 +76,7 @@ export class UpstreamHttp {
     this.timeoutMs = options.timeoutMs;
     this.semaphore = new Semaphore(options.maxConcurrentRequests);
     this.describeError = options.describeError;
+    this.observer = options.observer;
   }
 
   /** Requests in flight and waiting for a place, for tests and metrics. */
@@ -88,6 +93,8 @@ export class UpstreamHttp {
     const multipart = body instanceof FormData;
     // The timeout starts once a place is free: waiting behind other requests is not the upstream's fault.
     return this.semaphore.run(async () => {
+      const began = performance.now();
+      let status: number | null = null;
       try {
         const response = await fetch(`${this.baseUrl}${path}`, {
           method,
@@ -102,6 +109,7 @@ export class UpstreamHttp {
         });
         // Read inside the timeout too: an answer whose body never ends is no answer.
         const text = await response.text();
+        status = response.status;
         return {
           status: response.status,
           body: parseBody(text),
@@ -109,6 +117,8 @@ export class UpstreamHttp {
         };
       } catch (error) {
         throw this.connectionError(error);
+      } finally {
+        this.observer?.requested(this.engine, status, performance.now() - began);
       }
     });
   }

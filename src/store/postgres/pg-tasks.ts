@@ -6,6 +6,7 @@ import type {
   IdempotencyClaim,
   InsertOutcome,
   NewTask,
+  QueueStats,
   StoredResult,
   TaskQuery,
   TaskRecord,
@@ -94,6 +95,9 @@ const statements = {
              AND ($5 = 'cluster' OR other.lease_owner = $2)) < $4`,
   unclaimEngine: `UPDATE tasks SET engine = NULL WHERE id = $1 AND lease_owner = $2 AND status = ${processing}`,
   engineLoad: `SELECT engine, count(*) AS tasks FROM tasks WHERE status = ${processing} AND engine IS NOT NULL GROUP BY engine`,
+  // Both read the partial index of queued tasks (tasks_queued): the count stops at the cap.
+  queueStats: `SELECT (SELECT count(*) FROM (SELECT 1 FROM tasks WHERE status = ${queued} LIMIT $1) AS capped) AS queued,
+    (SELECT min(created_at) FROM tasks WHERE status = ${queued}) AS oldest`,
   saveOperation: announcingChange(`UPDATE tasks SET version = version + 1, operation_json = $4, started_at = COALESCE(started_at, $5)
     WHERE id = $2 AND lease_owner = $3 AND status = ${processing} RETURNING id, version, status`),
   saveProgress: announcingChange(`UPDATE tasks SET version = version + 1, progress_percent = $4, eta_seconds = $5
@@ -341,6 +345,15 @@ export class PgTasks implements TaskStore {
   async engineLoad(): Promise<Record<string, number>> {
     const { rows } = await this.db.query<{ engine: string; tasks: number }>({ name: 'wan-engine-load', text: statements.engineLoad });
     return Object.fromEntries(rows.map((row) => [row.engine, row.tasks]));
+  }
+
+  async queueStats(countUpTo: number): Promise<QueueStats> {
+    const { rows } = await this.db.query<{ queued: number; oldest: number | null }>({
+      name: 'wan-queue-stats',
+      text: statements.queueStats,
+      values: [countUpTo],
+    });
+    return { queued: rows[0].queued, oldestCreatedAt: rows[0].oldest };
   }
 
   async saveOperation(id: string, owner: string, operation: EngineOperation, startedAt: number): Promise<boolean> {

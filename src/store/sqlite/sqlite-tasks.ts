@@ -7,6 +7,7 @@ import type {
   IdempotencyClaim,
   InsertOutcome,
   NewTask,
+  QueueStats,
   StoredResult,
   TaskQuery,
   TaskRecord,
@@ -78,6 +79,9 @@ export class SqliteTasks implements TaskStore {
                   AND (@scope = 'cluster' OR other.lease_owner = @owner)) < @capacity)`,
       ),
       engineLoad: db.prepare(`SELECT engine, COUNT(*) AS tasks FROM tasks WHERE status = ${processing} AND engine IS NOT NULL GROUP BY engine`),
+      // Both read the partial index of queued tasks (tasks_queued): the count stops at the cap.
+      queuedCount: db.prepare(`SELECT COUNT(*) FROM (SELECT 1 FROM tasks WHERE status = ${queued} LIMIT ?)`).pluck(),
+      oldestQueued: db.prepare(`SELECT MIN(created_at) FROM tasks WHERE status = ${queued}`).pluck(),
       saveOperation: db.prepare(
         `UPDATE tasks SET version = version + 1, operation_json = @operation, started_at = COALESCE(started_at, @startedAt)
          WHERE id = @id AND lease_owner = @owner AND status = ${processing} RETURNING version, status`,
@@ -212,6 +216,13 @@ export class SqliteTasks implements TaskStore {
   async engineLoad(): Promise<Record<string, number>> {
     const rows = this.statements.engineLoad.all() as { engine: string; tasks: number }[];
     return Object.fromEntries(rows.map((row) => [row.engine, row.tasks]));
+  }
+
+  async queueStats(countUpTo: number): Promise<QueueStats> {
+    return {
+      queued: this.statements.queuedCount.get(countUpTo) as number,
+      oldestCreatedAt: (this.statements.oldestQueued.get() as number | null) ?? null,
+    };
   }
 
   async saveOperation(id: string, owner: string, operation: EngineOperation, startedAt: number): Promise<boolean> {

@@ -118,6 +118,6 @@ function add(counts: Map<string, number>, engine: string, delta: number): void {
 }
 
 /** Work that dies with the process is bounded per process; work elsewhere, across the cluster. */
-function scopeOf(engine: Engine): 'process' | 'cluster' {
+export function scopeOf(engine: Engine): 'process' | 'cluster' {
   return engine.survivesRestart ? 'cluster' : 'process';
 }

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { errors } from '../../spec/api-error.js';
 import type { DiskState } from '../../spec/disk-state.js';
 import { type Engine, type EngineJob, type EngineOperation, type EngineStatus, EngineUnavailable } from '../../spec/engine.js';
+import type { TaskObserver } from '../../spec/task-observer.js';
 import type { TaskRecord, TaskStore } from '../../spec/task-store.js';
 import type { EngineRegistry } from '../../engines/engine-registry.js';
 import { durableWrite } from './durable-write.js';
@@ -22,6 +23,7 @@ export interface EngineSessionContext {
   disk?: DiskState;
   /** Waits between rounds of offering the task to its route when every engine refused it. */
   startRetryDelaysMs: readonly number[];
+  observer?: TaskObserver;
   clock: () => number;
 }
 
@@ -29,6 +31,8 @@ export interface EngineSessionContext {
 export interface EngineOutcome {
   engine: Engine;
   status: Extract<EngineStatus, { state: 'succeeded' | 'failed' }>;
+  /** When the engine accepted the task (on an earlier attempt, for one resumed). */
+  startedAt: number;
 }
 
 /**
@@ -40,6 +44,8 @@ export interface EngineOutcome {
 export class EngineSession {
   /** The engine whose place the task holds, once it holds one. */
   engine: Engine | undefined;
+  /** When the engine accepted the task, once one did. */
+  startedAt: number | undefined;
   private operation: EngineOperation | undefined;
 
   constructor(
@@ -53,6 +59,7 @@ export class EngineSession {
     if (this.task.engine && this.task.operation) {
       this.engine = this.savedEngine(this.task.engine);
       this.operation = this.task.operation;
+      this.startedAt = this.task.startedAt ?? this.context.clock();
       status = await this.status();
     }
     let lastProgress = -1;
@@ -61,7 +68,7 @@ export class EngineSession {
         await this.start(await job());
         status = await this.status();
       }
-      if (status.state === 'succeeded' || status.state === 'failed') return { engine: this.engine!, status };
+      if (status.state === 'succeeded' || status.state === 'failed') return { engine: this.engine!, status, startedAt: this.startedAt! };
       // An operation lost while it was followed (a render whose process went) is started again.
       if (status.state === 'lost') continue;
       await this.stopIfAborted();
@@ -128,6 +135,8 @@ export class EngineSession {
           continue;
         }
         log.info({ engine: engine.name, dispatch_ms: startedAt - this.task.createdAt }, 'engine started');
+        this.startedAt = startedAt;
+        this.context.observer?.started(this.task.model, engine.name, startedAt - this.task.createdAt);
         // Saved before anything else is asked, so a crash from here on resumes instead of resubmitting.
         const saved = await durableWrite(
           'the engine operation',

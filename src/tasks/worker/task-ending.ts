@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { BlobStore } from '../../spec/blob-store.js';
+import type { TaskObserver } from '../../spec/task-observer.js';
 import type { TaskRecord, TaskStore } from '../../spec/task-store.js';
 import type { TaskUsage } from '../../spec/usage.js';
 import { resultVideoKey } from '../../blobs/blob-key.js';
@@ -15,7 +16,7 @@ export type UsageMeter = (task: TaskRecord, outcome: EngineOutcome) => Promise<T
 export async function endTask(
   task: TaskRecord,
   outcome: EngineOutcome,
-  context: { store: TaskStore; blobs: BlobStore; owner: string; log: Logger; meter?: UsageMeter; clock: () => number },
+  context: { store: TaskStore; blobs: BlobStore; owner: string; log: Logger; meter?: UsageMeter; observer?: TaskObserver; clock: () => number },
 ): Promise<boolean> {
   const { store, blobs, owner, log, clock } = context;
   const { engine, status } = outcome;
@@ -24,7 +25,10 @@ export async function endTask(
   if (status.state === 'failed') {
     log.warn({ reason: status.error.reason, message: status.error.message }, 'task failed');
     if (status.detail) log.error({ detail: status.detail }, 'engine diagnostics of the failed task');
-    return store.fail(task.id, owner, { error: status.error.toBody(), extra, usage }, clock());
+    const failed = await store.fail(task.id, owner, { error: status.error.toBody(), extra, usage }, clock());
+    const reason = status.error.reason;
+    if (failed) context.observer?.ended({ model: task.model, engine: engine.name, outcome: 'failed', reason, runMs: clock() - outcome.startedAt });
+    return failed;
   }
   const results = [];
   for (const [index, video] of status.videos.entries()) {
@@ -34,5 +38,6 @@ export async function endTask(
   }
   const completed = await store.succeed(task.id, owner, { results, extra: { ...extra, ...status.extra }, usage }, clock());
   log.info({ completed, duration_ms: clock() - task.createdAt }, completed ? 'task succeeded' : 'task result discarded: lease lost');
+  if (completed) context.observer?.ended({ model: task.model, engine: engine.name, outcome: 'succeeded', runMs: clock() - outcome.startedAt });
   return completed;
 }

@@ -6,6 +6,7 @@ import type { BlobStore } from '../../spec/blob-store.js';
 import type { DiskState } from '../../spec/disk-state.js';
 import type { EngineJob } from '../../spec/engine.js';
 import { isTransientStoreError } from '../../spec/storage-errors.js';
+import type { TaskObserver } from '../../spec/task-observer.js';
 import type { TaskRecord, TaskStore } from '../../spec/task-store.js';
 import type { EngineRegistry } from '../../engines/engine-registry.js';
 import type { MediaFetcher } from '../../media/media-fetcher.js';
@@ -30,6 +31,7 @@ export interface TaskRunContext {
   halted: AbortSignal;
   disk?: DiskState;
   meter?: UsageMeter;
+  observer?: TaskObserver;
   clock: () => number;
 }
 
@@ -82,11 +84,21 @@ export async function runTask(task: TaskRecord, lease: AbortSignal, context: Tas
     const apiError = error instanceof ApiError ? error : errors.taskFailed('the task failed on an internal error');
     if (!(error instanceof ApiError)) log.error({ err: error }, 'task failed on an internal error');
     else log.warn({ reason: apiError.reason, message: apiError.message }, 'task failed');
-    await durableWrite(
+    const failed = await durableWrite(
       'the failure',
       () => store.fail(task.id, context.owner, { error: apiError.toBody(), extra: task.extra, usage: null }, context.clock()),
       writes,
     ).catch((writeError: unknown) => log.error({ err: writeError }, 'the failure could not be recorded; the lease will run out'));
+    if (failed) {
+      const startedAt = engineSession?.startedAt;
+      context.observer?.ended({
+        model: task.model,
+        engine: engineSession?.engine?.name ?? 'none',
+        outcome: 'failed',
+        reason: apiError.reason,
+        ...(startedAt === undefined ? {} : { runMs: context.clock() - startedAt }),
+      });
+    }
   } finally {
     // However the attempt ended, this process no longer holds the task's place on its engine.
     context.places.leave(task.id);

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { BlobStore } from '../../spec/blob-store.js';
 import type { DiskState } from '../../spec/disk-state.js';
 import type { TaskEvents } from '../../spec/task-events.js';
+import type { TaskObserver } from '../../spec/task-observer.js';
 import type { TaskRecord, TaskStore } from '../../spec/task-store.js';
 import type { EngineRegistry } from '../../engines/engine-registry.js';
 import type { MediaFetcher } from '../../media/media-fetcher.js';
@@ -37,6 +38,8 @@ export interface WorkerOptions {
   disk?: DiskState;
   /** What each finished task bills. */
   meter?: UsageMeter;
+  /** Told when tasks start and end (the metrics). */
+  observer?: TaskObserver;
   /**
    * Waits between rounds of offering a task to its route when every engine refused it
    * (capacity, outage); after the last, the task fails with CREATE_TASK_FAILED.
