@@ -135,7 +135,10 @@ export interface TaskStore {
   insert(task: NewTask, options?: { admission?: Admission; idempotency?: IdempotencyClaim; finishedAs?: TaskStatus }): Promise<InsertOutcome>;
   /** The whole row, lease and operation included. */
   get(id: string): Promise<TaskRecord | undefined>;
-  /** What a client may see, read on every poll. */
+  /**
+   * What a client may see, read on every poll. A change made by another process sharing the store
+   * is seen once it is announced (TaskEvents), milliseconds later; within one process at once.
+   */
   getSnapshot(id: string): Promise<TaskSnapshot | undefined>;
   /** One key's tasks, a page at a time. */
   list(keyId: string, query: TaskQuery): Promise<TaskSnapshot[]>;

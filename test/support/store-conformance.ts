@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ApiErrorBody } from '../../src/spec/api-error.js';
 import type { TaskEvent } from '../../src/spec/task-events.js';
 import type { Store } from '../../src/spec/store.js';
-import type { NewTask } from '../../src/spec/task-store.js';
+import type { NewTask, TaskSnapshot } from '../../src/spec/task-store.js';
 import { TaskStatus } from '../../src/spec/task-status.js';
 import type { TaskUsage } from '../../src/spec/usage.js';
 import type { ModelId } from '../../src/models/model.js';
@@ -42,6 +42,20 @@ function newTask(overrides: Partial<NewTask> = {}): NewTask {
 
 function usage(seconds: number, cost: number, model: ModelId = 'wan2.7-t2v'): TaskUsage {
   return { model, engine: 'preview', billedSeconds: seconds, outputSeconds: seconds, inputSeconds: 0, resolution: '720P', audio: true, listPrice: cost, cost, currency: 'USD' };
+}
+
+/**
+ * The snapshot of `id` once it passes `check`: a change made through another process's store is
+ * seen once it is announced, a few milliseconds later (and at the latest after the store's
+ * recheck time, when the announcement is lost).
+ */
+async function snapshotOnceSeen(store: Store, id: string, check: (snapshot: TaskSnapshot | undefined) => boolean): Promise<TaskSnapshot | undefined> {
+  const deadline = Date.now() + 2000;
+  for (;;) {
+    const snapshot = await store.tasks.getSnapshot(id);
+    if (check(snapshot) || Date.now() > deadline) return snapshot;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
 }
 
 async function created(store: Store, task: NewTask): Promise<string> {
@@ -443,11 +457,11 @@ export function storeConformance(name: string, open: StoreFactory, skip?: string
       assert.equal((await store.tasks.getSnapshot(id))?.status, TaskStatus.Queued);
       await other.tasks.leaseNext('w', lease, allModels);
       await other.tasks.saveProgress(id, 'w', 40, 9);
-      const running = await store.tasks.getSnapshot(id);
+      const running = await snapshotOnceSeen(store, id, (snapshot) => snapshot?.progressPercent === 40);
       assert.equal(running?.status, TaskStatus.Processing);
       assert.equal(running?.progressPercent, 40);
       await other.tasks.succeed(id, 'w', { results: [{ key: `videos/${id}/0.mp4`, type: 'mp4' }], extra: {}, usage: null }, 7);
-      const done = await store.tasks.getSnapshot(id);
+      const done = await snapshotOnceSeen(store, id, (snapshot) => snapshot?.status === TaskStatus.Succeed);
       assert.equal(done?.status, TaskStatus.Succeed);
       assert.deepEqual(done?.results, [{ key: `videos/${id}/0.mp4`, type: 'mp4' }]);
     });
