@@ -1,4 +1,5 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
@@ -42,8 +43,10 @@ export async function openBrowser(): Promise<BrowserContext> {
     ],
     viewport: { width: 1280, height: 900 },
   });
-  // Chromium's helpers may still be writing the profile as the browser goes: removal retries.
-  context.on('close', () => rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }));
+  // Chromium's helpers may still be writing the profile as the browser goes: removal retries, and
+  // a profile they keep writing past that is left in the temporary directory rather than failing
+  // whichever test runs then.
+  context.on('close', () => void rm(profile, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 }).catch(() => undefined));
   return context;
 }
 
