@@ -60,28 +60,22 @@ test('a sweep removes results, uploads and task rows past their time in batches,
 test('task rows are kept forever when task retention is off, and a failing blob store stops the sweep without marking', async () => {
   const now = Date.now();
   const { store, ids } = await storeWithHistory(now);
-  const failing = new RetentionSweeper({
-    store: store.retention,
-    blobs: { delete: async () => Promise.reject(Object.assign(new Error('disk gone'), { code: 'EIO' })) },
-    logger: pino({ level: 'silent' }),
-    resultRetentionMs: 7 * day,
-    uploadRetentionMs: 24 * hour,
-    taskRetentionMs: undefined,
-    sweepEveryMs: 60_000,
-    clock: () => now,
-  });
+  /** A sweeper of results after 7 days and uploads after one, keeping task rows, on `deleteBlobs`. */
+  const sweeperOn = (deleteBlobs: (keys: readonly string[]) => Promise<void>) =>
+    new RetentionSweeper({
+      store: store.retention,
+      blobs: { delete: deleteBlobs },
+      logger: pino({ level: 'silent' }),
+      resultRetentionMs: 7 * day,
+      uploadRetentionMs: 24 * hour,
+      taskRetentionMs: undefined,
+      sweepEveryMs: 60_000,
+      clock: () => now,
+    });
+  const failing = sweeperOn(async () => Promise.reject(Object.assign(new Error('disk gone'), { code: 'EIO' })));
   await assert.rejects(failing.sweep(), /disk gone/);
   assert.equal((await store.tasks.getSnapshot(ids[0]))?.resultsExpiredAt, null, 'not marked: its file may still be there');
-  const working = new RetentionSweeper({
-    store: store.retention,
-    blobs: { delete: async () => undefined },
-    logger: pino({ level: 'silent' }),
-    resultRetentionMs: 7 * day,
-    uploadRetentionMs: 24 * hour,
-    taskRetentionMs: undefined,
-    sweepEveryMs: 60_000,
-    clock: () => now,
-  });
+  const working = sweeperOn(async () => undefined);
   assert.equal((await working.sweep()).tasksDeleted, 0);
   assert.ok(await store.tasks.get(ids[0]), 'a 40-day-old task is kept');
 });

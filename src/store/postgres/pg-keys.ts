@@ -1,15 +1,7 @@
 import type { ApiKeyRecord, ApiKeyStore, KeyLimits, NewApiKey } from '../../spec/key-store.js';
 import { newWebhookSecret } from '../webhook-secret.js';
 import type { Database } from './database.js';
-
-interface KeyRow {
-  id: string;
-  name: string;
-  prefix: string;
-  created_at: number;
-  revoked_at: number | null;
-  limits_json: string;
-}
+import { dropNulls, type KeyRow, toKeyRecord } from '../key-rows.js';
 
 const keyColumns = 'id, name, prefix, created_at, revoked_at, limits_json';
 /** The live key an id or a prefix names (the oldest, should a prefix match an id). */
@@ -76,19 +68,4 @@ export class PgKeys implements ApiKeyStore {
     const { rows } = await this.db.query<{ count: number }>({ name: 'wan-count-request', text: statements.countRequest, values: [keyId, windowStart, amount] });
     return rows[0].count;
   }
-}
-
-function dropNulls(limits: Partial<KeyLimits>): Partial<KeyLimits> {
-  return Object.fromEntries(Object.entries(limits).filter(([, value]) => value !== null && value !== undefined));
-}
-
-function toKeyRecord(row: KeyRow): ApiKeyRecord {
-  return {
-    id: row.id,
-    name: row.name,
-    prefix: row.prefix,
-    createdAt: row.created_at,
-    revokedAt: row.revoked_at,
-    limits: JSON.parse(row.limits_json),
-  };
 }

@@ -2,15 +2,7 @@ import type Database from 'better-sqlite3';
 import type { ApiKeyRecord, ApiKeyStore, KeyLimits, NewApiKey } from '../../spec/key-store.js';
 import { newWebhookSecret } from '../webhook-secret.js';
 import type { SqliteRequestCounts } from './request-counts.js';
-
-interface KeyRow {
-  id: string;
-  name: string;
-  prefix: string;
-  created_at: number;
-  revoked_at: number | null;
-  limits_json: string;
-}
+import { dropNulls, type KeyRow, toKeyRecord } from '../key-rows.js';
 
 const keyColumns = 'id, name, prefix, created_at, revoked_at, limits_json';
 
@@ -83,19 +75,4 @@ export class SqliteKeys implements ApiKeyStore {
   async countRequest(keyId: string, windowStart: number, amount = 1): Promise<number> {
     return this.counts.count(keyId, windowStart, amount);
   }
-}
-
-function dropNulls(limits: Partial<KeyLimits>): Partial<KeyLimits> {
-  return Object.fromEntries(Object.entries(limits).filter(([, value]) => value !== null && value !== undefined));
-}
-
-function toKeyRecord(row: KeyRow): ApiKeyRecord {
-  return {
-    id: row.id,
-    name: row.name,
-    prefix: row.prefix,
-    createdAt: row.created_at,
-    revokedAt: row.revoked_at,
-    limits: JSON.parse(row.limits_json),
-  };
 }
