@@ -9,6 +9,8 @@ import { TaskStatus } from '../../src/spec/task-status.js';
 import type { TaskUsage } from '../../src/spec/usage.js';
 import type { ModelId } from '../../src/models/model.js';
 import { models } from '../../src/models/registry.js';
+import { startOfUtcDay, startOfUtcMonth } from '../../src/store/utc-periods.js';
+import { keyTotals } from './key-totals.js';
 
 /**
  * Opens a fresh, empty store, and a second one on the same database (another process). Both
@@ -201,6 +203,48 @@ export function storeConformance(name: string, open: StoreFactory, skip?: string
       const admission = { maxSecondsPerDay: 8 };
       assert.equal((await store.tasks.insert(newTask({ keyId: 'q', billableSeconds: 5 }), { admission })).outcome, 'created', '3 + 5 ≤ 8');
       assert.equal((await store.tasks.insert(newTask({ keyId: 'q', billableSeconds: 1 }), { admission })).outcome, 'refused');
+    });
+
+    withStore('a key’s totals for admission follow its tasks through start, hand-back, end, cancel, delete and retention, by UTC day', async (store, another) => {
+      const other = await another();
+      const keyId = 'totals';
+      const today = startOfUtcDay(baseTime);
+      const yesterday = today - 1;
+      // What yesterday's seconds add to this month: nothing when today is the 1st.
+      const sameMonth = startOfUtcMonth(yesterday) === startOfUtcMonth(today) ? 1 : 0;
+      const expect = async (inFlight: number, queued: number, secondsToday: number, secondsYesterday: number, step: string) => {
+        for (const from of [store, other]) {
+          const secondsThisMonth = secondsToday + sameMonth * secondsYesterday;
+          assert.deepEqual(await keyTotals(from, keyId, baseTime), { inFlight, queued, secondsToday, secondsThisMonth }, step);
+          assert.equal((await keyTotals(from, keyId, yesterday)).secondsToday, secondsYesterday, `seconds yesterday, ${step}`);
+        }
+      };
+      // Created at the last millisecond of yesterday: the oldest queued, so the first leased.
+      const late = newTask({ keyId, createdAt: yesterday, billableSeconds: 4 });
+      await created(store, late);
+      const [first, second] = [newTask({ keyId, billableSeconds: 2.5 }), newTask({ keyId, billableSeconds: 2.5 })];
+      await created(other, first);
+      await created(store, second);
+      await created(other, newTask({ keyId, billableSeconds: 5 }));
+      await expect(4, 4, 10, 4, 'four queued');
+      assert.equal((await store.tasks.leaseNext('w', lease, allModels))?.id, late.id);
+      await expect(4, 3, 10, 4, 'one started');
+      assert.equal(await store.tasks.release(late.id, 'w'), true);
+      await expect(4, 4, 10, 4, 'handed back');
+      assert.equal((await other.tasks.leaseNext('w', lease, allModels))?.id, late.id);
+      assert.equal(await other.tasks.succeed(late.id, 'w', { results: [], extra: {}, usage: usage(2, 0.2) }, Date.now()), true);
+      await expect(3, 3, 10, 2, 'ended: what it billed counts');
+      assert.equal((await store.tasks.leaseNext('w', lease, allModels))?.id, first.id);
+      assert.equal(await store.tasks.fail(first.id, 'w', { error, extra: {}, usage: null }, Date.now()), true);
+      await expect(2, 2, 7.5, 2, 'failed: it counts nothing');
+      assert.equal((await other.tasks.cancel(second.id, keyId, error, Date.now()))?.cancelled, true);
+      await expect(1, 1, 5, 2, 'cancelled');
+      assert.equal((await store.tasks.delete(second.id, keyId))?.deleted, true);
+      await expect(1, 1, 5, 2, 'a deleted failure took nothing back');
+      assert.equal((await store.tasks.insert(newTask({ keyId }), { finishedAs: TaskStatus.Succeed })).outcome, 'created');
+      await expect(1, 1, 5, 2, 'a test-mode task never counts');
+      assert.equal((await other.retention.deleteTasksBefore(today, 10)).deleted, 1);
+      await expect(1, 1, 5, 0, 'retention removed yesterday’s task');
     });
 
     withStore('a test-mode task is stored ended, with its webhook delivery due at once', async (store) => {

@@ -6,6 +6,7 @@ import { isDiskError, isTransientStoreError } from '../../src/spec/storage-error
 import { snapshotRecheckMs } from '../../src/store/postgres/pg-tasks.js';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { adminQuery, freshSchema, postgresUnavailable } from '../support/postgres.js';
+import { fillKey, keyTotals } from '../support/key-totals.js';
 import { storeConformance } from '../support/store-conformance.js';
 
 const skip = await postgresUnavailable();
@@ -154,6 +155,24 @@ describe('PostgreSQL: what several processes share', { skip }, () => {
       assert.ok(rows.every((row) => row.times === 1), JSON.stringify(rows));
     } finally {
       await Promise.all(stores.map((store) => store.close()));
+    }
+  });
+
+  test('a database made before the key totals existed gets them from its rows when it migrates', async () => {
+    const { url, schema } = await freshSchema();
+    const now = Date.now();
+    const before = await PostgresStore.open({ url, poolSize: 2 });
+    const expected = await fillKey(before, 'old', now);
+    await before.close();
+    // Back to the schema before the key totals' migration (step 3), its rows kept.
+    await adminQuery(`DROP TRIGGER tasks_count_key ON ${schema}.tasks; DROP FUNCTION ${schema}.count_key_tasks();
+      DROP FUNCTION ${schema}.task_spent_millis(text, double precision, double precision); DROP FUNCTION ${schema}.utc_period_start(text, bigint);
+      DROP TABLE ${schema}.key_counts, ${schema}.key_seconds; DELETE FROM ${schema}.schema_migrations WHERE version = 3`);
+    const after = await PostgresStore.open({ url, poolSize: 2 });
+    try {
+      assert.deepEqual(await keyTotals(after, 'old', now), expected);
+    } finally {
+      await after.close();
     }
   });
 

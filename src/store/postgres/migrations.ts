@@ -144,6 +144,80 @@ const migrations: readonly string[] = [
   CREATE TRIGGER tasks_count_queued AFTER INSERT OR DELETE OR UPDATE OF status ON tasks
     FOR EACH ROW EXECUTE FUNCTION count_queued_tasks();
   `,
+  // Per key: tasks queued and in flight, and the seconds of tasks created in each UTC day and month,
+  // kept by a trigger as tasks come, start, end and go, so admission sums a few rows of the key
+  // where counting and summing its tasks at every submission cost more the more it has. Spread over
+  // ${queueSlots} slots like queue_size, so a key's concurrent writes seldom wait on one row lock; one
+  // transaction keeps to one slot, so two that change many tasks never lock slots in crossed order.
+  // Seconds are kept in thousandths, as integers: adding and taking back fractions exactly.
+  `
+  CREATE TABLE key_counts (
+    key_id TEXT NOT NULL,
+    slot SMALLINT NOT NULL,
+    queued BIGINT NOT NULL DEFAULT 0,
+    in_flight BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (key_id, slot)
+  );
+  CREATE TABLE key_seconds (
+    key_id TEXT NOT NULL,
+    span TEXT NOT NULL CHECK (span IN ('day', 'month')),
+    starts_at BIGINT NOT NULL,
+    slot SMALLINT NOT NULL,
+    millis BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (key_id, span, starts_at, slot)
+  );
+  CREATE FUNCTION task_spent_millis(status TEXT, billable DOUBLE PRECISION, billed DOUBLE PRECISION) RETURNS BIGINT
+    LANGUAGE sql IMMUTABLE AS $$
+    -- In flight what it would bill, ended what it billed (a failure, nothing).
+    SELECT round(CASE WHEN status IN (${queued}, ${processing}) THEN billable ELSE COALESCE(billed, 0) END * 1000)::bigint $$;
+  CREATE FUNCTION utc_period_start(span TEXT, created_at BIGINT) RETURNS BIGINT LANGUAGE sql IMMUTABLE AS $$
+    SELECT (extract(epoch FROM date_trunc(span, to_timestamp(created_at / 1000.0) AT TIME ZONE 'UTC')) * 1000)::bigint $$;
+  INSERT INTO key_counts (key_id, slot, queued, in_flight)
+    SELECT key_id, 0, count(*) FILTER (WHERE status = ${queued}), count(*) FILTER (WHERE status IN (${queued}, ${processing}))
+    FROM tasks GROUP BY key_id;
+  INSERT INTO key_seconds (key_id, span, starts_at, slot, millis)
+    SELECT key_id, span, utc_period_start(span, created_at) AS starts_at, 0, sum(task_spent_millis(status, billable_seconds, billed_seconds))
+    FROM tasks CROSS JOIN (VALUES ('day'), ('month')) AS spans (span) GROUP BY key_id, span, starts_at;
+  CREATE FUNCTION count_key_tasks() RETURNS trigger LANGUAGE plpgsql AS $$
+  DECLARE
+    target SMALLINT := txid_current() % ${queueSlots};
+    task_key TEXT;
+    task_created BIGINT;
+    queued_delta INTEGER := 0;
+    in_flight_delta INTEGER := 0;
+    millis_delta BIGINT := 0;
+    period TEXT;
+  BEGIN
+    IF TG_OP <> 'INSERT' THEN
+      queued_delta := queued_delta - (OLD.status = ${queued})::int;
+      in_flight_delta := in_flight_delta - (OLD.status IN (${queued}, ${processing}))::int;
+      millis_delta := millis_delta - task_spent_millis(OLD.status, OLD.billable_seconds, OLD.billed_seconds);
+      task_key := OLD.key_id;
+      task_created := OLD.created_at;
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+      queued_delta := queued_delta + (NEW.status = ${queued})::int;
+      in_flight_delta := in_flight_delta + (NEW.status IN (${queued}, ${processing}))::int;
+      millis_delta := millis_delta + task_spent_millis(NEW.status, NEW.billable_seconds, NEW.billed_seconds);
+      task_key := NEW.key_id;
+      task_created := NEW.created_at;
+    END IF;
+    IF queued_delta <> 0 OR in_flight_delta <> 0 THEN
+      INSERT INTO key_counts AS counts (key_id, slot, queued, in_flight) VALUES (task_key, target, queued_delta, in_flight_delta)
+        ON CONFLICT (key_id, slot) DO UPDATE SET queued = counts.queued + excluded.queued, in_flight = counts.in_flight + excluded.in_flight;
+    END IF;
+    IF millis_delta <> 0 THEN
+      FOREACH period IN ARRAY ARRAY['day', 'month'] LOOP
+        INSERT INTO key_seconds AS seconds (key_id, span, starts_at, slot, millis)
+          VALUES (task_key, period, utc_period_start(period, task_created), target, millis_delta)
+          ON CONFLICT (key_id, span, starts_at, slot) DO UPDATE SET millis = seconds.millis + excluded.millis;
+      END LOOP;
+    END IF;
+    RETURN NULL;
+  END $$;
+  CREATE TRIGGER tasks_count_key AFTER INSERT OR DELETE OR UPDATE OF status, billable_seconds, billed_seconds ON tasks
+    FOR EACH ROW EXECUTE FUNCTION count_key_tasks();
+  `,
 ];
 
 /**

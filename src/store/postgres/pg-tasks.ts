@@ -234,27 +234,22 @@ export class PgTasks implements TaskStore {
     return { outcome: 'refused', limit: 'maxQueuedTotal', current: Number(rows[0].queued ?? 0), limitValue };
   }
 
-  /** Counts, in one statement, what the asked limits need; answers the first limit the task would pass. */
+  /**
+   * Reads, in one statement, the key's totals the asked limits need (kept by the count_key_tasks
+   * trigger: a few rows, however many tasks the key has); answers the first limit the task would pass.
+   */
   private async refusal(transaction: Transaction, task: NewTask, admission: Admission): Promise<InsertOutcome | undefined> {
     const asked = counters.filter(({ limit }) => admission[limit] !== undefined);
     if (asked.length === 0) return undefined;
     const values: unknown[] = [task.keyId];
     const parameter = (value: unknown) => `$${values.push(value)}`;
-    // Tasks in flight count what they would bill; ended ones what they billed (a failure, nothing).
-    const spent = `CASE WHEN ${inFlight} THEN billable_seconds ELSE COALESCE(billed_seconds, 0) END`;
-    const starts: Record<string, number> = { maxSecondsPerDay: startOfUtcDay(task.createdAt), maxSecondsPerMonth: startOfUtcMonth(task.createdAt) };
     const columns = asked.map(({ limit }) => {
-      if (limit === 'maxInFlight') return `count(*) FILTER (WHERE ${inFlight})`;
-      if (limit === 'maxQueued') return `count(*) FILTER (WHERE status = ${queued})`;
-      return `COALESCE(sum(${spent}) FILTER (WHERE created_at >= ${parameter(starts[limit])}), 0)::float8`;
+      if (limit === 'maxInFlight') return '(SELECT COALESCE(sum(in_flight), 0) FROM key_counts WHERE key_id = $1)';
+      if (limit === 'maxQueued') return '(SELECT COALESCE(sum(queued), 0) FROM key_counts WHERE key_id = $1)';
+      const [span, startsAt] = limit === 'maxSecondsPerDay' ? ['day', startOfUtcDay(task.createdAt)] : ['month', startOfUtcMonth(task.createdAt)];
+      return `(SELECT COALESCE(sum(millis), 0) / 1000.0 FROM key_seconds WHERE key_id = $1 AND span = ${parameter(span)} AND starts_at = ${parameter(startsAt)})::float8`;
     });
-    const earliest = Math.min(...asked.filter(({ seconds }) => seconds).map(({ limit }) => starts[limit]));
-    const rows = Number.isFinite(earliest) ? ` OR created_at >= ${parameter(earliest)}` : '';
-    const { rows: [counts] } = await transaction.query({
-      text: `SELECT ${columns.join(', ')} FROM tasks WHERE key_id = $1 AND (${inFlight}${rows})`,
-      values,
-      rowMode: 'array',
-    });
+    const { rows: [counts] } = await transaction.query({ text: `SELECT ${columns.join(', ')}`, values, rowMode: 'array' });
     for (const [index, { limit, seconds }] of asked.entries()) {
       const current = Number(counts[index]);
       const limitValue = admission[limit]!;

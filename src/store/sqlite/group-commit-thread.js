@@ -6,7 +6,7 @@
  * commit), and the main thread serves requests throughout.
  *
  * Each task is admitted in its own savepoint of the batch: its idempotency key is looked up and its
- * key's limits counted in the same transaction that inserts it, and this thread is the only one
+ * key's totals read (kept by triggers, see migrations.ts) in the same transaction that inserts it, and this thread is the only one
  * that inserts tasks, so two submissions can never pass a limit together. One task refused or
  * broken does not undo the others of its batch.
  *
@@ -35,8 +35,8 @@ const statements = Object.fromEntries(Object.entries(sql).map(([name, text]) => 
 const counters = /** @type {const} */ ([
   ['maxInFlight', 'countInFlight', (/** @type {Message} */ message) => ({ keyId: message.row.keyId })],
   ['maxQueued', 'countQueued', (/** @type {Message} */ message) => ({ keyId: message.row.keyId })],
-  ['maxSecondsPerDay', 'secondsSince', (/** @type {Message} */ message) => ({ keyId: message.row.keyId, since: message.dayStart })],
-  ['maxSecondsPerMonth', 'secondsSince', (/** @type {Message} */ message) => ({ keyId: message.row.keyId, since: message.monthStart })],
+  ['maxSecondsPerDay', 'secondsIn', (/** @type {Message} */ message) => ({ keyId: message.row.keyId, span: 'day', startsAt: message.dayStart })],
+  ['maxSecondsPerMonth', 'secondsIn', (/** @type {Message} */ message) => ({ keyId: message.row.keyId, span: 'month', startsAt: message.monthStart })],
   ['maxQueuedTotal', 'queuedTotal', () => undefined],
 ]);
 
@@ -55,7 +55,7 @@ const admitOne = db.transaction((/** @type {Message} */ message) => {
     // Seconds count this task's own; tasks count only those already there.
     const bound = parameters(message);
     const current = Number((bound === undefined ? statements[statement].pluck().get() : statements[statement].pluck().get(bound)) ?? 0);
-    const wouldBe = statement === 'secondsSince' ? current + row.billableSeconds : current + 1;
+    const wouldBe = statement === 'secondsIn' ? current + row.billableSeconds : current + 1;
     if (wouldBe > limitValue) return { outcome: 'refused', limit, current, limitValue };
   }
   if (message.finishedAs) {

@@ -30,8 +30,6 @@ export interface InsertMessage {
   monthStart: number;
 }
 
-const queuedOrRunning = `status IN ('${TaskStatus.Queued}', '${TaskStatus.Processing}')`;
-
 /** The statements the thread runs: the columns stay on this side. */
 export const insertStatements = {
   insertTask: `INSERT INTO tasks (id, key_id, model, status, request_json, seed, webhook_url, billable_seconds, created_at)
@@ -48,11 +46,10 @@ export const insertStatements = {
     WHERE key_id = @keyId AND idempotency_key = @key AND expires_at > @now`,
   saveIdempotency: `INSERT OR REPLACE INTO idempotency_keys (key_id, idempotency_key, body_hash, task_id, expires_at)
     VALUES (@keyId, @key, @bodyHash, @taskId, @expiresAt)`,
-  countInFlight: `SELECT COUNT(*) FROM tasks WHERE key_id = @keyId AND ${queuedOrRunning}`,
-  countQueued: `SELECT COUNT(*) FROM tasks WHERE key_id = @keyId AND status = '${TaskStatus.Queued}'`,
-  // Tasks in flight count what they would bill; ended ones what they billed (a failure, nothing).
-  secondsSince: `SELECT SUM(CASE WHEN ${queuedOrRunning} THEN billable_seconds ELSE COALESCE(billed_seconds, 0) END)
-    FROM tasks WHERE key_id = @keyId AND created_at >= @since`,
+  // Kept by triggers (see the key_counts migration): one row of the key, however many tasks it has.
+  countInFlight: 'SELECT in_flight FROM key_counts WHERE key_id = @keyId',
+  countQueued: 'SELECT queued FROM key_counts WHERE key_id = @keyId',
+  secondsIn: 'SELECT millis / 1000.0 FROM key_seconds WHERE key_id = @keyId AND span = @span AND starts_at = @startsAt',
   // Kept by triggers (see the queue_size migration): one row, however long the queue.
   queuedTotal: 'SELECT queued FROM queue_size',
 };

@@ -130,7 +130,79 @@ const migrations: readonly string[] = [
     WHEN (OLD.status = '${TaskStatus.Queued}') <> (NEW.status = '${TaskStatus.Queued}')
     BEGIN UPDATE queue_size SET queued = queued + (NEW.status = '${TaskStatus.Queued}') - (OLD.status = '${TaskStatus.Queued}'); END;
   `,
+  // Per key: tasks queued and in flight, and the seconds of tasks created in each UTC day and month,
+  // kept by triggers as tasks come, start, end and go, so admission reads a few rows by primary key
+  // where counting and summing the key's tasks at every submission cost more the more it has.
+  // Seconds are kept in thousandths, as integers: adding and taking back fractions exactly.
+  `
+  CREATE TABLE key_counts (
+    key_id TEXT PRIMARY KEY,
+    queued INTEGER NOT NULL DEFAULT 0,
+    in_flight INTEGER NOT NULL DEFAULT 0
+  ) WITHOUT ROWID;
+  CREATE TABLE key_seconds (
+    key_id TEXT NOT NULL,
+    span TEXT NOT NULL CHECK (span IN ('day', 'month')),
+    starts_at INTEGER NOT NULL,
+    millis INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (key_id, span, starts_at)
+  ) WITHOUT ROWID;
+  INSERT INTO key_counts (key_id, queued, in_flight)
+    SELECT key_id, SUM(${isQueued('tasks')}), SUM(${isInFlight('tasks')}) FROM tasks GROUP BY key_id;
+  INSERT INTO key_seconds (key_id, span, starts_at, millis)
+    SELECT key_id, 'day', ${dayStart('tasks')}, SUM(${spentMillis('tasks')}) FROM tasks GROUP BY 1, 3;
+  INSERT INTO key_seconds (key_id, span, starts_at, millis)
+    SELECT key_id, 'month', ${monthStart('tasks')}, SUM(${spentMillis('tasks')}) FROM tasks GROUP BY 1, 3;
+  CREATE TRIGGER tasks_key_counts_insert AFTER INSERT ON tasks BEGIN
+    ${addTo('NEW', '+')}
+  END;
+  CREATE TRIGGER tasks_key_counts_delete AFTER DELETE ON tasks BEGIN
+    ${addTo('OLD', '-')}
+  END;
+  CREATE TRIGGER tasks_key_counts_update AFTER UPDATE OF status, billable_seconds, billed_seconds ON tasks
+    WHEN OLD.status <> NEW.status OR ${spentMillis('OLD')} <> ${spentMillis('NEW')} BEGIN
+    ${addTo('OLD', '-')}
+    ${addTo('NEW', '+')}
+  END;
+  `,
 ];
+
+function isQueued(row: string): string {
+  return `(${row}.status = '${TaskStatus.Queued}')`;
+}
+
+function isInFlight(row: string): string {
+  return `(${row}.status IN ('${TaskStatus.Queued}', '${TaskStatus.Processing}'))`;
+}
+
+/** What a task counts against quotas: in flight what it would bill, ended what it billed (a failure, nothing). */
+function spentMillis(row: string): string {
+  return `CAST(ROUND(CASE WHEN ${isInFlight(row)} THEN ${row}.billable_seconds ELSE COALESCE(${row}.billed_seconds, 0) END * 1000) AS INTEGER)`;
+}
+
+/** The UTC day and month of a task's creation (epoch milliseconds, like startOfUtcDay/startOfUtcMonth). */
+function dayStart(row: string): string {
+  return `(${row}.created_at - ${row}.created_at % 86400000)`;
+}
+
+function monthStart(row: string): string {
+  return `(CAST(strftime('%s', ${row}.created_at / 1000, 'unixepoch', 'start of month') AS INTEGER) * 1000)`;
+}
+
+/** Adds a task's row to its key's totals (sign '+'), or takes it back out ('-'). */
+function addTo(row: string, sign: '+' | '-'): string {
+  const upsert = (table: string, columns: string, values: string, set: string) =>
+    `INSERT INTO ${table} (${columns}) VALUES (${values}) ON CONFLICT DO UPDATE SET ${set};`;
+  return [
+    upsert('key_counts', 'key_id, queued, in_flight', `${row}.key_id, ${sign}${isQueued(row)}, ${sign}${isInFlight(row)}`,
+      'queued = queued + excluded.queued, in_flight = in_flight + excluded.in_flight'),
+    ...(['day', 'month'] as const).map((span) =>
+      upsert('key_seconds', 'key_id, span, starts_at, millis',
+        `${row}.key_id, '${span}', ${span === 'day' ? dayStart(row) : monthStart(row)}, ${sign}${spentMillis(row)}`,
+        'millis = millis + excluded.millis'),
+    ),
+  ].join('\n    ');
+}
 
 export function migrate(db: Database.Database): void {
   // IMMEDIATE, and the version read inside: two processes starting at once apply each step once.
