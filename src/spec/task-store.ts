@@ -85,9 +85,13 @@ export interface Admission {
   maxInFlight?: number;
   /** The key's tasks that are queued. */
   maxQueued?: number;
-  /** Billed seconds of the key's tasks created since the start of the UTC day, this one included. */
+  /**
+   * Billed seconds of the key's tasks created since the start of the UTC day, this one included:
+   * in flight what they would bill, ended what they billed, deleted ones too (deleting gives no
+   * quota back).
+   */
   maxSecondsPerDay?: number;
-  /** Billed seconds of the key's tasks created since the start of the UTC month, this one included. */
+  /** As maxSecondsPerDay, since the start of the UTC month. */
   maxSecondsPerMonth?: number;
   /**
    * Tasks queued over every key: the server's cap on its backlog. Counted from a total the

@@ -244,7 +244,13 @@ export function storeConformance(name: string, open: StoreFactory, skip?: string
       assert.equal((await store.tasks.insert(newTask({ keyId }), { finishedAs: TaskStatus.Succeed })).outcome, 'created');
       await expect(1, 1, 5, 2, 'a test-mode task never counts');
       assert.equal((await other.retention.deleteTasksBefore(today, 10)).deleted, 1);
-      await expect(1, 1, 5, 0, 'retention removed yesterday’s task');
+      await expect(1, 1, 5, 2, 'retention removed yesterday’s task: what it billed still counts');
+      const last = await other.tasks.leaseNext('w', lease, allModels);
+      assert.ok(last);
+      assert.equal(await other.tasks.succeed(last.id, 'w', { results: [], extra: {}, usage: usage(3, 0.3) }, Date.now()), true);
+      await expect(0, 0, 3, 2, 'the last ended, billing 3 s of the 5 s it would have');
+      assert.equal((await store.tasks.delete(last.id, keyId))?.deleted, true);
+      await expect(0, 0, 3, 2, 'deleting it gives no quota back');
     });
 
     withStore('a test-mode task is stored ended, with its webhook delivery due at once', async (store) => {

@@ -126,11 +126,13 @@ const migrations: readonly string[] = [
   // The number of queued tasks over every key, kept by a trigger as tasks come and go: the global
   // cap on queued tasks sums ${queueSlots} rows, where counting a long queue at every insert would not
   // keep up. Each change adds to a random slot, so concurrent submissions seldom wait on one row lock.
+  // Trigger functions keep the schema they were made in (search_path FROM CURRENT): a write from a
+  // session with another search path (an administrator's) still finds their tables.
   `
   CREATE TABLE queue_size (slot SMALLINT PRIMARY KEY, queued BIGINT NOT NULL DEFAULT 0);
   INSERT INTO queue_size (slot) SELECT generate_series(0, ${queueSlots - 1});
   UPDATE queue_size SET queued = (SELECT count(*) FROM tasks WHERE status = ${queued}) WHERE slot = 0;
-  CREATE FUNCTION count_queued_tasks() RETURNS trigger LANGUAGE plpgsql AS $$
+  CREATE FUNCTION count_queued_tasks() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
   -- The slot is drawn once: random() in the WHERE clause would be drawn again for every row.
   DECLARE delta INTEGER := 0; target SMALLINT := floor(random() * ${queueSlots});
   BEGIN
@@ -178,7 +180,7 @@ const migrations: readonly string[] = [
   INSERT INTO key_seconds (key_id, span, starts_at, slot, millis)
     SELECT key_id, span, utc_period_start(span, created_at) AS starts_at, 0, sum(task_spent_millis(status, billable_seconds, billed_seconds))
     FROM tasks CROSS JOIN (VALUES ('day'), ('month')) AS spans (span) GROUP BY key_id, span, starts_at;
-  CREATE FUNCTION count_key_tasks() RETURNS trigger LANGUAGE plpgsql AS $$
+  CREATE FUNCTION count_key_tasks() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
   DECLARE
     target SMALLINT := txid_current() % ${queueSlots};
     task_key TEXT;
@@ -191,7 +193,10 @@ const migrations: readonly string[] = [
     IF TG_OP <> 'INSERT' THEN
       queued_delta := queued_delta - (OLD.status = ${queued})::int;
       in_flight_delta := in_flight_delta - (OLD.status IN (${queued}, ${processing}))::int;
-      millis_delta := millis_delta - task_spent_millis(OLD.status, OLD.billable_seconds, OLD.billed_seconds);
+      -- A deleted task's seconds stay spent: deleting gives no quota back.
+      IF TG_OP = 'UPDATE' THEN
+        millis_delta := millis_delta - task_spent_millis(OLD.status, OLD.billable_seconds, OLD.billed_seconds);
+      END IF;
       task_key := OLD.key_id;
       task_created := OLD.created_at;
     END IF;

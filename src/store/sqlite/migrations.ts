@@ -157,7 +157,7 @@ const migrations: readonly string[] = [
     ${addTo('NEW', '+')}
   END;
   CREATE TRIGGER tasks_key_counts_delete AFTER DELETE ON tasks BEGIN
-    ${addTo('OLD', '-')}
+    ${addTo('OLD', '-', false)}
   END;
   CREATE TRIGGER tasks_key_counts_update AFTER UPDATE OF status, billable_seconds, billed_seconds ON tasks
     WHEN OLD.status <> NEW.status OR ${spentMillis('OLD')} <> ${spentMillis('NEW')} BEGIN
@@ -189,14 +189,17 @@ function monthStart(row: string): string {
   return `(CAST(strftime('%s', ${row}.created_at / 1000, 'unixepoch', 'start of month') AS INTEGER) * 1000)`;
 }
 
-/** Adds a task's row to its key's totals (sign '+'), or takes it back out ('-'). */
-function addTo(row: string, sign: '+' | '-'): string {
+/**
+ * Adds a task's row to its key's totals (sign '+'), or takes it back out ('-'); `seconds` false
+ * leaves the seconds alone (a deleted task's seconds stay spent: deleting gives no quota back).
+ */
+function addTo(row: string, sign: '+' | '-', seconds = true): string {
   const upsert = (table: string, columns: string, values: string, set: string) =>
     `INSERT INTO ${table} (${columns}) VALUES (${values}) ON CONFLICT DO UPDATE SET ${set};`;
   return [
     upsert('key_counts', 'key_id, queued, in_flight', `${row}.key_id, ${sign}${isQueued(row)}, ${sign}${isInFlight(row)}`,
       'queued = queued + excluded.queued, in_flight = in_flight + excluded.in_flight'),
-    ...(['day', 'month'] as const).map((span) =>
+    ...(seconds ? (['day', 'month'] as const) : []).map((span) =>
       upsert('key_seconds', 'key_id, span, starts_at, millis',
         `${row}.key_id, '${span}', ${span === 'day' ? dayStart(row) : monthStart(row)}, ${sign}${spentMillis(row)}`,
         'millis = millis + excluded.millis'),
