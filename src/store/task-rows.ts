@@ -1,4 +1,5 @@
 import type { TaskRecord, TaskSnapshot } from '../spec/task-store.js';
+import { TaskStatus } from '../spec/task-status.js';
 
 /**
  * How a task row becomes a TaskRecord: each field's column and decoder, in one table that both
@@ -42,6 +43,15 @@ export const recordFields = Object.keys(columns) as Field[];
 
 const hiddenFromSnapshot: readonly Field[] = ['request', 'operation', 'engine', 'attempts', 'leaseOwner', 'leaseExpiresAt'];
 export const snapshotFields = recordFields.filter((field) => !hiddenFromSnapshot.includes(field));
+
+/** The columns of a whole row, and of what clients may see of it. */
+export const taskColumnList = columnList(recordFields);
+export const snapshotColumnList = columnList(snapshotFields);
+/** Snapshots a store keeps decoded; past this many the oldest are dropped. */
+export const snapshotCacheEntries = 10_000;
+/** The statuses as SQL literals. */
+export const queued = `'${TaskStatus.Queued}'`;
+export const processing = `'${TaskStatus.Processing}'`;
 
 /** The SELECT (or RETURNING) list of a field list. */
 export function columnList(fields: readonly Field[]): string {

@@ -16,17 +16,13 @@ import type {
 import { TaskStatus } from '../../spec/task-status.js';
 import type { TaskUsage } from '../../spec/usage.js';
 import type { ModelId } from '../../models/model.js';
-import { columnList, decodeRow, recordFields, snapshotFields } from '../task-rows.js';
+import { decodeRow, processing, queued, recordFields, snapshotCacheEntries, snapshotColumnList, snapshotFields, taskColumnList } from '../task-rows.js';
 import { GroupedInserts } from './grouped-inserts.js';
 import { testModeError, testModeExtra } from '../test-mode-task.js';
 import { startOfUtcDay, startOfUtcMonth } from '../utc-periods.js';
 import { announcingChange, type Database, databaseNow, queuedEvent, queuedTotal, type Transaction } from './database.js';
 import { locks } from './locks.js';
 
-const taskColumnList = columnList(recordFields);
-const snapshotColumnList = columnList(snapshotFields);
-/** Snapshots kept decoded; past this many the oldest are dropped. */
-const snapshotCacheEntries = 10_000;
 /**
  * How long a kept snapshot is served without asking the database. Changes a client can see are
  * announced (LISTEN/NOTIFY) and drop the kept copy at once; this bounds what an unheard change
@@ -34,8 +30,6 @@ const snapshotCacheEntries = 10_000;
  * seen within this time on every process.
  */
 export const snapshotRecheckMs = 1000;
-const processing = `'${TaskStatus.Processing}'`;
-const queued = `'${TaskStatus.Queued}'`;
 const inFlight = `status IN (${queued}, ${processing})`;
 type Changed = { id: string; version: number; status: TaskStatus };
 

@@ -20,14 +20,8 @@ import type { ModelId } from '../../models/model.js';
 import type { LocalEvents } from '../local-events.js';
 import { startOfUtcDay, startOfUtcMonth } from '../utc-periods.js';
 import type { InsertCommitter } from './insert-committer.js';
-import { columnList, decodeRow, recordFields, snapshotFields } from '../task-rows.js';
+import { decodeRow, processing, queued, recordFields, snapshotCacheEntries, snapshotColumnList, snapshotFields, taskColumnList } from '../task-rows.js';
 
-const taskColumnList = columnList(recordFields);
-const snapshotColumnList = columnList(snapshotFields);
-/** Snapshots kept decoded; past this many the oldest are dropped. */
-const snapshotCacheEntries = 10_000;
-const processing = `'${TaskStatus.Processing}'`;
-const queued = `'${TaskStatus.Queued}'`;
 type TaskRow = unknown[];
 type Change = { version: number; status: TaskStatus };
 
