@@ -55,6 +55,8 @@ export interface ComfyStub {
   dropSockets(): void;
   /** Forgets the queue and the history, as a restarted ComfyUI does. */
   forgetEverything(): void;
+  /** Prompts waiting at their hold (scripted `hold`), running at the host. */
+  held(): string[];
   interrupts(): string[];
   deletes(): string[];
   sockets(): number;
@@ -78,6 +80,8 @@ interface Job {
   record: RecordedPrompt;
   script: ComfyPromptScript;
   released?: () => void;
+  /** Waiting at its hold, after its first sampler step. */
+  holding: boolean;
   interrupted: boolean;
 }
 
@@ -116,9 +120,11 @@ export async function startComfyStub(options: ComfyStubOptions): Promise<ComfySt
     event('execution_start', {});
     event('execution_cached', { nodes: [] });
     let saved: { filename: string; subfolder: string; type: string } | undefined;
+    // The history of the host that ran it: a restart (forgetEverything) starts another, which never hears of it.
+    const ownHistory = history;
     const end = (status: 'success' | 'error') => {
       running.delete(promptId);
-      history[promptId] = {
+      ownHistory[promptId] = {
         prompt: [job.number, promptId, prompt, { client_id: clientId }, []],
         outputs: saved && !job.script.noOutputs ? { [savedNode!]: { images: [saved], animated: [true] } } : {},
         status: { status_str: status, completed: status === 'success', messages },
@@ -149,7 +155,12 @@ export async function startComfyStub(options: ComfyStubOptions): Promise<ComfySt
           await sleep(stepMs);
           send(clientId, 'progress', { value, max: steps, prompt_id: promptId, node: id });
           if (value === 1) socketsFor(clientId)?.send(Buffer.from([0, 0, 0, 1, 0, 0, 0, 2]), { binary: true });
-          if (job.script.hold && value === 1) await new Promise<void>((resolve) => (job.released = resolve));
+          // An interrupt that came during the step has nothing left to release.
+          if (job.script.hold && value === 1 && !job.interrupted) {
+            job.holding = true;
+            await new Promise<void>((resolve) => (job.released = resolve));
+            job.holding = false;
+          }
         }
       }
       if (node.class_type === 'SaveVideo') {
@@ -219,7 +230,7 @@ export async function startComfyStub(options: ComfyStubOptions): Promise<ComfySt
       const queue = () => {
         const record: RecordedPrompt = { promptId, clientId: String(json.client_id ?? ''), prompt: json.prompt };
         prompts.push(record);
-        pending.push({ number: number++, record, script: scripts.shift() ?? options.defaultScript ?? {}, interrupted: false });
+        pending.push({ number: number++, record, script: scripts.shift() ?? options.defaultScript ?? {}, holding: false, interrupted: false });
         pump();
       };
       if (next === 'slow') {
@@ -329,6 +340,7 @@ export async function startComfyStub(options: ComfyStubOptions): Promise<ComfySt
       running.clear();
       history = {};
     },
+    held: () => [...running.values()].filter((job) => job.holding).map((job) => job.record.promptId),
     interrupts: () => interrupts,
     deletes: () => deletes,
     sockets: () => sockets.size,

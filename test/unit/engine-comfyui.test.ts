@@ -149,7 +149,7 @@ describe('ComfyUI engine against a ComfyUI host', () => {
     const operation = await engine.start(job);
     const id = operation.upstreamTaskId as string;
     // Held after its first sampler step: running at the host.
-    for (const deadline = Date.now() + 5000; engine.following.events < 3; await sleep(10)) assert.ok(Date.now() < deadline, 'the prompt runs');
+    for (const deadline = Date.now() + 5000; !stub.held().includes(id); await sleep(10)) assert.ok(Date.now() < deadline, 'the prompt runs');
     await engine.cancel(operation);
     assert.deepEqual(stub.deletes().at(-1), id);
     assert.equal(stub.interrupts().at(-1), id);
