@@ -13,7 +13,8 @@
  *
  *   npm run bench:hot-path     BENCH_SECONDS (5), BENCH_ROUNDS (5), BENCH_CONNECTIONS (32),
  *                              BENCH_TASKS (200000), BENCH_STORES (sqlite,postgres), BENCH_SEED,
- *                              BENCH_PROFILE=<dir> writes a --cpu-prof of each server process there
+ *                              BENCH_CASES (hot,random,submit), BENCH_PROFILE=<dir> writes a
+ *                              --cpu-prof of each server process there
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -33,6 +34,7 @@ const taskCount = Number(process.env.BENCH_TASKS ?? 200_000);
 const stores = (process.env.BENCH_STORES ?? 'sqlite,postgres').split(',');
 const seed = Number(process.env.BENCH_SEED ?? Date.now() % 2 ** 31);
 const profileDir = process.env.BENCH_PROFILE;
+const caseNames = (process.env.BENCH_CASES ?? 'hot,random,submit').split(',');
 const barePort = 47_812;
 
 const submitBody = JSON.stringify({ prompt: 'a paper boat drifting down a rainy street', size: '1280*720', duration: 5, seed: 7 });
@@ -108,6 +110,8 @@ function median(runs: Measured[]): Measured {
 }
 
 interface Case {
+  /** What BENCH_CASES calls it. */
+  id: string;
   name: string;
   bare: autocannon.Options;
   ours: autocannon.Options;
@@ -132,8 +136,13 @@ async function measureStore(store: string): Promise<Outcome[]> {
   const ids = await seedTasks(dataDir, schema?.url, key.slice(0, 12));
   console.log(`${store}: ${ids.length} finished tasks written in ${((performance.now() - seedStart) / 1000).toFixed(1)} s`);
   const profile = profileDir ? [`--cpu-prof`, `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${store}-${process.pid}.cpuprofile`] : [];
-  // No worker: nothing renders during the load; the API alone is measured.
-  const api = await startProcess([...profile, ...serverArgs(dataDir, ['--worker-concurrency', '0', ...storeArgs])], listening);
+  // No worker: nothing renders during the load; the API alone is measured. No cap on queued
+  // tasks either: without a worker the queue only grows, and every submission is to be stored,
+  // not refused once the default cap is reached (admission is measured by bench:limits).
+  const api = await startProcess(
+    [...profile, ...serverArgs(dataDir, ['--worker-concurrency', '0', '--max-queued-tasks', '0', ...storeArgs])],
+    listening,
+  );
   const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
   const resultPath = (id: string) => `/v3/async/task-result?task_id=${id}`;
   const hot = ids[0];
@@ -144,9 +153,10 @@ async function measureStore(store: string): Promise<Outcome[]> {
     { BARE_GET_BODY: resultBody },
   );
   const random = seededRandom(seed);
-  const cases: Case[] = [
-    { name: 'task result, hot task', bare: { url: `${bare.value}/bare` }, ours: { url: `${api.value}${resultPath(hot)}`, headers } },
+  const allCases: Case[] = [
+    { id: 'hot', name: 'task result, hot task', bare: { url: `${bare.value}/bare` }, ours: { url: `${api.value}${resultPath(hot)}`, headers } },
     {
+      id: 'random',
       name: `task result, random of ${ids.length}`,
       bare: { url: `${bare.value}/bare` },
       ours: {
@@ -163,11 +173,13 @@ async function measureStore(store: string): Promise<Outcome[]> {
       },
     },
     {
+      id: 'submit',
       name: 'submit t2v',
       bare: { url: `${bare.value}/bare`, method: 'POST', headers: { 'content-type': 'application/json' }, body: submitBody },
       ours: { url: `${api.value}/v3/async/wan2.7-t2v`, method: 'POST', headers, body: submitBody },
     },
   ];
+  const cases = allCases.filter((entry) => caseNames.includes(entry.id));
   try {
     // Warm both sides of every case so the JIT is not measured.
     for (const entry of cases) {

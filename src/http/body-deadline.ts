@@ -38,7 +38,15 @@ export function installBodyDeadline(app: FastifyInstance, options: BodyDeadlineO
   });
   app.addHook('preParsing', (request, _reply, payload, done) => {
     const watch = watches.get(request);
-    done(null, watch && !isMultipart(request.raw) ? watch.readable(payload) : payload);
+    if (watch === undefined || isMultipart(request.raw)) return done(null, payload);
+    // Most bodies came in with their headers: nothing left to wait for, so no stream in between
+    // (one per request would cost a small submission a third of its time).
+    if (bodyArrived(request.raw)) {
+      watch.stop();
+      watches.delete(request);
+      return done(null, payload);
+    }
+    done(null, watch.readable(payload));
   });
 }
 
@@ -57,6 +65,13 @@ function isMultipart(raw: IncomingMessage): boolean {
 
 function hasBody(raw: IncomingMessage): boolean {
   return raw.headers['transfer-encoding'] !== undefined || Number(raw.headers['content-length']) > 0;
+}
+
+/** Whether the whole body is in: read, or waiting in the request's buffer for the route. */
+function bodyArrived(raw: IncomingMessage): boolean {
+  if (raw.complete) return true;
+  const length = raw.headers['content-length'];
+  return raw.headers['transfer-encoding'] === undefined && length !== undefined && raw.readableLength >= Number(length);
 }
 
 class BodyWatch {
@@ -79,6 +94,11 @@ class BodyWatch {
     this.timer = setTimeout(() => this.check(), options.timeoutSeconds * 1000);
     // Ends with the request: its body read, or its connection gone.
     raw.once('close', () => clearTimeout(this.timer));
+  }
+
+  /** Disarms the deadline: the body is in. */
+  stop(): void {
+    clearTimeout(this.timer);
   }
 
   /** The body as the route reads it; the deadline fails it with the 408. */

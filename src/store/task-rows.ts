@@ -47,8 +47,6 @@ export const snapshotFields = recordFields.filter((field) => !hiddenFromSnapshot
 /** The columns of a whole row, and of what clients may see of it. */
 export const taskColumnList = columnList(recordFields);
 export const snapshotColumnList = columnList(snapshotFields);
-/** Snapshots a store keeps decoded; past this many the oldest are dropped. */
-export const snapshotCacheEntries = 10_000;
 /** The statuses as SQL literals. */
 export const queued = `'${TaskStatus.Queued}'`;
 export const processing = `'${TaskStatus.Processing}'`;

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TaskEvent } from '../../src/spec/task-events.js';
 import { isDiskError, isTransientStoreError } from '../../src/spec/storage-errors.js';
-import { snapshotRecheckMs } from '../../src/store/postgres/pg-tasks.js';
+import { snapshotRecheckMs } from '../../src/store/snapshot-cache.js';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { adminQuery, freshSchema, postgresUnavailable } from '../support/postgres.js';
 import { fillKey, keyTotals } from '../support/key-totals.js';

@@ -16,20 +16,14 @@ import type {
 import { TaskStatus } from '../../spec/task-status.js';
 import type { TaskUsage } from '../../spec/usage.js';
 import type { ModelId } from '../../models/model.js';
-import { decodeRow, processing, queued, recordFields, snapshotCacheEntries, snapshotColumnList, snapshotFields, taskColumnList } from '../task-rows.js';
+import { decodeRow, processing, queued, recordFields, snapshotColumnList, snapshotFields, taskColumnList } from '../task-rows.js';
+import { SnapshotCache } from '../snapshot-cache.js';
 import { GroupedInserts } from './grouped-inserts.js';
 import { testModeError, testModeExtra } from '../test-mode-task.js';
 import { startOfUtcDay, startOfUtcMonth } from '../utc-periods.js';
 import { announcingChange, type Database, databaseNow, queuedEvent, queuedTotal, type Transaction } from './database.js';
 import { locks } from './locks.js';
 
-/**
- * How long a kept snapshot is served without asking the database. Changes a client can see are
- * announced (LISTEN/NOTIFY) and drop the kept copy at once; this bounds what an unheard change
- * costs (the listening connection down, retention marking results expired, a deletion): it is
- * seen within this time on every process.
- */
-export const snapshotRecheckMs = 1000;
 const inFlight = `status IN (${queued}, ${processing})`;
 type Changed = { id: string; version: number; status: TaskStatus };
 
@@ -142,7 +136,7 @@ function keyLimited(admission: Admission | undefined): boolean {
  * process's listeners hear of it as soon as the write returns.
  */
 export class PgTasks implements TaskStore {
-  private readonly snapshots = new Map<string, { version: number; snapshot: TaskSnapshot; checkedAt: number }>();
+  private readonly snapshots = new SnapshotCache();
   private readonly groupedInserts: GroupedInserts;
   /** Changes heard so far: a read that overlapped one may have fetched the row from before it. */
   private changesHeard = 0;
@@ -155,7 +149,7 @@ export class PgTasks implements TaskStore {
     db.events.subscribe((event) => {
       if (event.type !== 'changed') return;
       this.changesHeard++;
-      if (this.snapshots.get(event.taskId)?.version !== event.version) this.snapshots.delete(event.taskId);
+      this.snapshots.drop(event.taskId, event.version);
     });
   }
 
@@ -259,33 +253,27 @@ export class PgTasks implements TaskStore {
   }
 
   /**
-   * Clients poll the same task many times between two changes of it, so decoded snapshots are
-   * kept. A kept one checked less than snapshotRecheckMs ago, and not changed since as far as
-   * the announcements tell, is answered without a round trip; otherwise one round trip checks
-   * it, and the columns are sent only when the version moved. The version lives in the row, so
-   * this holds with any number of processes writing.
+   * A kept snapshot is answered without a round trip while fresh (SnapshotCache); otherwise one
+   * round trip checks it, and the columns are sent only when the version moved. The version
+   * lives in the row, and changes are announced (LISTEN/NOTIFY), so this holds with any number
+   * of processes writing.
    */
   async getSnapshot(id: string): Promise<TaskSnapshot | undefined> {
-    const cached = this.snapshots.get(id);
     const startedAt = this.now();
-    if (cached !== undefined && startedAt - cached.checkedAt < snapshotRecheckMs) return cached.snapshot;
+    const fresh = this.snapshots.fresh(id, startedAt);
+    if (fresh !== undefined) return fresh;
     const changesBefore = this.changesHeard;
-    const { rows } = await this.db.query({ name: 'wan-snapshot', text: statements.snapshot, values: [id, cached?.version ?? -1], rowMode: 'array' });
+    const kept = this.snapshots.kept(id);
+    const { rows } = await this.db.query({ name: 'wan-snapshot', text: statements.snapshot, values: [id, kept?.version ?? -1], rowMode: 'array' });
     const row: unknown[] | undefined = rows[0];
     if (!row) {
-      this.snapshots.delete(id);
+      this.snapshots.drop(id);
       return undefined;
     }
     // A change heard while the row was on its way may be newer than the row: not trusted then.
     const checkedAt = changesBefore === this.changesHeard ? startedAt : -Infinity;
-    if (cached && row[0] === cached.version) {
-      cached.checkedAt = checkedAt;
-      return cached.snapshot;
-    }
-    const snapshot = decodeRow<TaskSnapshot>(snapshotFields, row.slice(1));
-    this.snapshots.delete(id);
-    if (this.snapshots.size >= snapshotCacheEntries) this.snapshots.delete(this.snapshots.keys().next().value!);
-    this.snapshots.set(id, { version: snapshot.version, snapshot, checkedAt });
+    const snapshot = kept !== undefined && row[0] === kept.version ? kept : decodeRow<TaskSnapshot>(snapshotFields, row.slice(1));
+    this.snapshots.keep(snapshot, checkedAt);
     return snapshot;
   }
 
@@ -453,7 +441,7 @@ export class PgTasks implements TaskStore {
       const results = JSON.parse(ended.results_json) as StoredResult[];
       return { deleted: true, resultKeys: ended.results_expired_at === null ? results.map((result) => result.key) : [] };
     });
-    if (outcome?.deleted) this.snapshots.delete(id);
+    if (outcome?.deleted) this.snapshots.drop(id);
     return outcome;
   }
 

@@ -3,7 +3,7 @@ import type { Store } from '../../spec/store.js';
 import { LocalEvents } from '../local-events.js';
 import { InsertCommitter } from './insert-committer.js';
 import { migrate } from './migrations.js';
-import { openDatabase } from './open-database.js';
+import { openDatabase, readMapBytes } from './open-database.js';
 import { SqliteRequestCounts } from './request-counts.js';
 import { SqliteKeys } from './sqlite-keys.js';
 import { SqliteRetention } from './sqlite-retention.js';
@@ -38,6 +38,7 @@ export class SqliteStore implements Store {
   constructor(file: string, options: SqliteStoreOptions = {}) {
     const clock = options.clock ?? Date.now;
     this.db = openDatabase(file);
+    this.db.pragma(`mmap_size = ${readMapBytes}`);
     migrate(this.db);
     this.inserts = new InsertCommitter(file);
     this.tasks = new SqliteTasks(this.db, this.inserts, this.events, clock);

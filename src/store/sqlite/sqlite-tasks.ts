@@ -20,7 +20,8 @@ import type { ModelId } from '../../models/model.js';
 import type { LocalEvents } from '../local-events.js';
 import { startOfUtcDay, startOfUtcMonth } from '../utc-periods.js';
 import type { InsertCommitter } from './insert-committer.js';
-import { decodeRow, processing, queued, recordFields, snapshotCacheEntries, snapshotColumnList, snapshotFields, taskColumnList } from '../task-rows.js';
+import { decodeRow, processing, queued, recordFields, snapshotColumnList, snapshotFields, taskColumnList } from '../task-rows.js';
+import { SnapshotCache } from '../snapshot-cache.js';
 
 type TaskRow = unknown[];
 type Change = { version: number; status: TaskStatus };
@@ -33,7 +34,7 @@ type Change = { version: number; status: TaskStatus };
 export class SqliteTasks implements TaskStore {
   private readonly statements;
   private readonly listings = new Map<string, Database.Statement>();
-  private readonly snapshots = new Map<string, { version: number; snapshot: TaskSnapshot }>();
+  private readonly snapshots = new SnapshotCache();
 
   constructor(
     private readonly db: Database.Database,
@@ -148,27 +149,28 @@ export class SqliteTasks implements TaskStore {
   }
 
   /**
-   * Clients poll the same task many times between two changes of it, so decoded snapshots are
-   * kept and reused while the row's version (one integer, cheap to read) stays the same. The
-   * version lives in the row, so this holds with other processes writing too. A task not kept
-   * (most of them, when clients poll more tasks than are kept) is read at once, in one lookup.
+   * A kept snapshot is answered as it is while fresh (SnapshotCache): this process's own writes
+   * drop it at once (changed, delete), and only another process writing the same file goes
+   * unheard for that long. An older one costs one version check (an integer, far cheaper than
+   * the row); a task not kept (most of them, when clients poll more tasks than are kept) is read
+   * at once, in one lookup.
    */
   async getSnapshot(id: string): Promise<TaskSnapshot | undefined> {
-    const cached = this.snapshots.get(id);
-    if (cached !== undefined) {
-      const version = this.statements.getVersion.get(id) as number | undefined;
-      if (version === undefined) {
-        this.snapshots.delete(id);
-        return undefined;
-      }
-      if (cached.version === version) return cached.snapshot;
+    const now = performance.now();
+    const fresh = this.snapshots.fresh(id, now);
+    if (fresh !== undefined) return fresh;
+    const kept = this.snapshots.kept(id);
+    if (kept !== undefined && this.statements.getVersion.get(id) === kept.version) {
+      this.snapshots.keep(kept, now);
+      return kept;
     }
     const row = this.statements.getSnapshot.get(id) as TaskRow | undefined;
-    if (!row) return undefined;
+    if (!row) {
+      this.snapshots.drop(id);
+      return undefined;
+    }
     const snapshot = decodeRow<TaskSnapshot>(snapshotFields, row);
-    this.snapshots.delete(id);
-    if (this.snapshots.size >= snapshotCacheEntries) this.snapshots.delete(this.snapshots.keys().next().value!);
-    this.snapshots.set(id, { version: snapshot.version, snapshot });
+    this.snapshots.keep(snapshot, now);
     return snapshot;
   }
 
@@ -307,7 +309,7 @@ export class SqliteTasks implements TaskStore {
       if (!ended) return { deleted: false, resultKeys: [] };
       this.statements.deleteDeliveries.run(id);
       this.statements.deleteTask.run(id);
-      this.snapshots.delete(id);
+      this.snapshots.drop(id);
       const results = JSON.parse(ended.results_json) as StoredResult[];
       return { deleted: true, resultKeys: ended.results_expired_at === null ? results.map((result) => result.key) : [] };
     }).immediate();
@@ -320,6 +322,7 @@ export class SqliteTasks implements TaskStore {
   /** Tells listeners about a write that changed what clients see; answers whether it wrote. */
   private changed(id: string, change: Change | undefined): boolean {
     if (!change) return false;
+    this.snapshots.drop(id, change.version);
     this.events.publish({ type: 'changed', taskId: id, version: change.version, status: change.status });
     return true;
   }

@@ -1,0 +1,51 @@
+import type { TaskSnapshot } from '../spec/task-store.js';
+
+/**
+ * How long a kept snapshot is served without asking the database. The store drops a kept copy
+ * at once on every change it makes or hears of; this bounds what a change it does not hear of
+ * costs (another process writing the same SQLite file, PostgreSQL's listening connection down,
+ * retention marking results expired, a deletion): it is seen within this time.
+ */
+export const snapshotRecheckMs = 1000;
+
+/** Snapshots a store keeps decoded; past this many the least recently stored are dropped. */
+export const snapshotCacheEntries = 10_000;
+
+interface Kept {
+  snapshot: TaskSnapshot;
+  /** When the database last confirmed this version; -Infinity when a change may have crossed the reading. */
+  checkedAt: number;
+}
+
+/**
+ * Decoded task snapshots, kept because clients poll the same task many times between two
+ * changes of it. Both stores keep them the same way: a copy confirmed less than
+ * snapshotRecheckMs ago is served as it is, an older one costs the store a version check (one
+ * integer, far cheaper than the row), and a changed or deleted task's copy is dropped.
+ */
+export class SnapshotCache {
+  private readonly entries = new Map<string, Kept>();
+
+  /** The kept snapshot of a task, if the database confirmed it less than snapshotRecheckMs before `now`. */
+  fresh(id: string, now: number): TaskSnapshot | undefined {
+    const entry = this.entries.get(id);
+    return entry !== undefined && now - entry.checkedAt < snapshotRecheckMs ? entry.snapshot : undefined;
+  }
+
+  /** The kept snapshot of a task, fresh or not: what a version check compares with. */
+  kept(id: string): TaskSnapshot | undefined {
+    return this.entries.get(id)?.snapshot;
+  }
+
+  /** Keeps a snapshot the database showed to be current at `checkedAt`, as the most recently used. */
+  keep(snapshot: TaskSnapshot, checkedAt: number): void {
+    this.entries.delete(snapshot.id);
+    if (this.entries.size >= snapshotCacheEntries) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(snapshot.id, { snapshot, checkedAt });
+  }
+
+  /** Forgets a task, unless its kept copy is already of `version` (a change this copy came from). */
+  drop(id: string, version?: number): void {
+    if (version === undefined || this.entries.get(id)?.snapshot.version !== version) this.entries.delete(id);
+  }
+}
