@@ -7,13 +7,11 @@
  * defaults without the budget (idle on every CPU).
  * Run with `npm run bench:fair-use` (it builds first: the server is measured as users run it).
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { availableParallelism, loadavg, tmpdir } from 'node:os';
-import path from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
-import { listening, percentile, root, serverArgs, startProcess, stop } from './processes.js';
+import { percentile, serverWithTask, type ServerWithTask, submitT2v } from './processes.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 10);
@@ -33,14 +31,9 @@ const variants = [
   { name: 'idle, every CPU', flags: ['--render-threads', everyCpu] },
 ];
 
-interface Server {
-  name: string;
-  url: string;
-  pid: number;
-  headers: Record<string, string>;
-  resultUrl: string;
-  stop(): Promise<void>;
-}
+type Variant = ServerWithTask & { name: string };
+
+const prompt = 'a paper boat drifting down a rainy street';
 
 interface Round {
   requestsPerSecond: number;
@@ -52,37 +45,11 @@ interface Round {
   fewestRenders: number;
 }
 
-async function startServer(name: string, flags: string[]): Promise<Server> {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'wan-bench-fair-'));
-  const key = execFileSync(process.execPath, ['dist/cli/main.js', 'keys', 'create', '--data-dir', dataDir], { cwd: root }).toString().trim();
-  const api = await startProcess(serverArgs(dataDir, ['--worker-concurrency', '2', ...flags]), listening);
-  const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
-  const taskId = await submit(api.value, headers, { size: '1280*720', duration: 2, seed: 1 });
-  while ((await taskResult(api.value, headers, taskId)).task.status !== 'TASK_STATUS_SUCCEED') await sleep(200);
-  return {
-    name,
-    url: api.value,
-    pid: api.child.pid!,
-    headers,
-    resultUrl: `${api.value}/v3/async/task-result?task_id=${taskId}`,
-    stop: async () => {
-      await stop(api.child);
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
-
-async function submit(url: string, headers: Record<string, string>, body: Record<string, unknown>): Promise<string> {
-  const response = await fetch(`${url}/v3/async/wan2.7-t2v`, {
-    method: 'POST',
-    headers,
-    body: JSON.stringify({ prompt: 'a paper boat drifting down a rainy street', ...body }),
-  });
-  return ((await response.json()) as { task_id: string }).task_id;
-}
-
-async function taskResult(url: string, headers: Record<string, string>, taskId: string) {
-  return (await (await fetch(`${url}/v3/async/task-result?task_id=${taskId}`, { headers })).json()) as { task: { status: string } };
+/** A server of the variant, with a finished task whose result the load reads. */
+async function startVariant(name: string, flags: string[]): Promise<Variant> {
+  const server = await serverWithTask(['--worker-concurrency', '2', ...flags], JSON.stringify({ prompt, size: '1280*720', duration: 2, seed: 1 }));
+  while ((await (await fetch(server.resultUrl, { headers: server.headers })).json()).task.status !== 'TASK_STATUS_SUCCEED') await sleep(200);
+  return { name, ...server };
 }
 
 /** The ffmpeg processes `parentPid` runs, with the CPU time (in clock ticks) each has used so far. */
@@ -106,11 +73,11 @@ function renders(parentPid: number): Map<number, number> {
 /** Linux counts process CPU time in ticks of 1/100 s (USER_HZ) on every common architecture. */
 const ticksPerSecond = 100;
 
-async function measure(server: Server, withRenders: boolean): Promise<Round> {
+async function measure(server: Variant, withRenders: boolean): Promise<Round> {
   const tasks: string[] = [];
   if (withRenders) {
     // Two 15 s 1080P renders: far longer than a round, so both run for the whole of it.
-    for (const seed of [1, 2]) tasks.push(await submit(server.url, server.headers, { size: '1920*1080', duration: 15, seed: 100 + seed }));
+    for (const seed of [1, 2]) tasks.push(await submitT2v(server.url, server.headers, JSON.stringify({ prompt, size: '1920*1080', duration: 15, seed: 100 + seed })));
     while (renders(server.pid).size < 2) await sleep(20);
   }
   let fewestRenders = renders(server.pid).size;
@@ -141,9 +108,9 @@ function median(values: number[]): number {
 
 const load = () => loadavg().map((value) => value.toFixed(2)).join(' ');
 const loadAtStart = load();
-const servers: Server[] = [];
+const servers: Variant[] = [];
 try {
-  for (const variant of variants) servers.push(await startServer(variant.name, variant.flags));
+  for (const variant of variants) servers.push(await startVariant(variant.name, variant.flags));
   for (const server of servers) await autocannon({ url: server.resultUrl, headers: server.headers, connections, duration: 2 });
   const results = new Map(servers.map((server) => [server, { idle: [] as Round[], loaded: [] as Round[] }]));
   for (let round = 0; round < rounds; round++) {

@@ -8,15 +8,13 @@
  * store call. Run with `npm run bench:metrics` (it builds first).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import { Histogram, Registry } from 'prom-client';
 import { HotHistogram } from '../src/metrics/hot-histogram.js';
 import { StoreMetrics } from '../src/metrics/store-metrics.js';
 import type { Store } from '../src/spec/store.js';
-import { listening, percentile, root, serverArgs, startProcess, stop } from './processes.js';
+import { percentile, serverWithTask, type ServerWithTask, submitBody } from './processes.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
@@ -26,36 +24,12 @@ const token = 'bench-metrics-token';
 /** How often the server with metrics is scraped during its runs; Prometheus's default is every 60 s. */
 const scrapeEveryMs = Number(process.env.BENCH_SCRAPE_MS ?? 1000);
 
-interface Deployment {
-  name: string;
-  pid: number;
-  url: string;
-  headers: Record<string, string>;
-  resultUrl: string;
-  stop(): Promise<void>;
-}
+type Deployment = ServerWithTask & { name: string };
 
 async function deploy(name: string, extra: string[]): Promise<Deployment> {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'wan-bench-metrics-'));
-  const key = execFileSync(process.execPath, ['dist/cli/main.js', 'keys', 'create', '--data-dir', dataDir], { cwd: root }).toString().trim();
   // No worker: submissions are validated and durably stored, nothing renders during the load.
-  const api = await startProcess(serverArgs(dataDir, ['--worker-concurrency', '0', ...extra]), listening);
-  const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
-  const taskId = (await (await fetch(`${api.value}/v3/async/wan2.7-t2v`, { method: 'POST', headers, body: submitBody })).json()).task_id;
-  return {
-    name,
-    pid: api.child.pid!,
-    url: api.value,
-    headers,
-    resultUrl: `${api.value}/v3/async/task-result?task_id=${taskId}`,
-    async stop() {
-      await stop(api.child);
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
+  return { name, ...(await serverWithTask(['--worker-concurrency', '0', ...extra], submitBody)) };
 }
-
-const submitBody = JSON.stringify({ prompt: 'a paper boat drifting down a rainy street', size: '1280*720', duration: 5, seed: 7 });
 
 function endpoint(deployment: Deployment, which: 'task result' | 'submit'): autocannon.Options {
   return which === 'task result'

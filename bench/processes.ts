@@ -1,11 +1,14 @@
 /**
- * What the benchmarks share: the built server started as a child process, as users run it, and
- * the percentile of a sample.
+ * What the benchmarks share: the built server started as a child process, as users run it, with a
+ * key made for it; the dispatch delay measured against it; and the percentile of a sample.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export const root = path.resolve(import.meta.dirname, '..');
 
@@ -43,7 +46,97 @@ export const listening = (line: string) => {
   }
 };
 
+/** A new API key, made by the CLI in the store of the server on `dataDir` (and `storeArgs`). */
+export function createKey(dataDir: string, storeArgs: string[] = []): string {
+  return execFileSync(process.execPath, ['dist/cli/main.js', 'keys', 'create', '--data-dir', dataDir, ...storeArgs], { cwd: root }).toString().trim();
+}
+
+/** The headers of a JSON request made with `key`. */
+export function jsonHeaders(key: string): Record<string, string> {
+  return { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+}
+
+export interface Server {
+  url: string;
+  pid: number;
+  /** The headers of a JSON request with the server's key. */
+  headers: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+/** The built server (`flags` added to its arguments) on a data directory of its own, with a key for it. */
+export async function startServer(flags: string[]): Promise<Server> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'wan-bench-'));
+  const key = createKey(dataDir);
+  const api = await startProcess(serverArgs(dataDir, flags), listening);
+  return {
+    url: api.value,
+    pid: api.child.pid!,
+    headers: jsonHeaders(key),
+    stop: async () => {
+      await stop(api.child);
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A server with one task submitted: the task whose result a load reads. */
+export type ServerWithTask = Server & { resultUrl: string };
+
+/** startServer, then one t2v task (`body`, JSON) submitted to it. */
+export async function serverWithTask(flags: string[], body: string): Promise<ServerWithTask> {
+  const server = await startServer(flags);
+  return { ...server, resultUrl: taskResultUrl(server.url, await submitT2v(server.url, server.headers, body)) };
+}
+
+/** The t2v request the load benchmarks submit. */
+export const submitBody = JSON.stringify({ prompt: 'a paper boat drifting down a rainy street', size: '1280*720', duration: 5, seed: 7 });
+
+/** Submits a t2v task (`body`, JSON) and answers its id. */
+export async function submitT2v(url: string, headers: Record<string, string>, body: string): Promise<string> {
+  return ((await (await fetch(`${url}/v3/async/wan2.7-t2v`, { method: 'POST', headers, body })).json()) as { task_id: string }).task_id;
+}
+
+export function taskResultUrl(url: string, taskId: string): string {
+  return `${url}/v3/async/task-result?task_id=${taskId}`;
+}
+
+/**
+ * Submission → engine start of `samples` t2v tasks, each submitted once the one before succeeded
+ * (so a worker is idle for each), read from the task's own submit and execute times.
+ */
+export async function dispatchDelays(url: string, headers: Record<string, string>, samples: number): Promise<number[]> {
+  const delays: number[] = [];
+  for (let index = 0; index < samples; index++) {
+    const taskId = await submitT2v(url, headers, JSON.stringify({ prompt: 'dispatch', size: '1280*720', duration: 2, seed: index }));
+    for (;;) {
+      const result = await (await fetch(taskResultUrl(url, taskId), { headers })).json();
+      if (result.task.status === 'TASK_STATUS_SUCCEED') {
+        delays.push(Number(result.extra.debug_info.execute_time_ms) - Number(result.extra.debug_info.submit_time_ms));
+        break;
+      }
+      await sleep(50);
+    }
+  }
+  return delays;
+}
+
+/** Resident memory (kB) and CPU time (ms, every thread) of a process, from /proc. */
+export function processUsage(pid: number): { rssKb: number; cpuMs: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  // The fields after the command name, which is in parentheses and may hold spaces.
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  // Linux counts process CPU time in ticks of 1/100 s (USER_HZ) on every common architecture.
+  return { rssKb: Number(/VmRSS:\s+(\d+)/.exec(status)![1]), cpuMs: ((Number(fields[11]) + Number(fields[12])) * 1000) / 100 };
+}
+
 export function percentile(values: number[], fraction: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))];
+}
+
+/** The median of repeated runs by requests per second, reported whole. */
+export function medianRun<Run extends { requestsPerSecond: number }>(runs: Run[]): Run {
+  const middle = percentile(runs.map((run) => run.requestsPerSecond), 0.5);
+  return runs.find((run) => run.requestsPerSecond === middle)!;
 }

@@ -3,13 +3,8 @@
  * one run on this machine, plus the dispatch delay from submission to the engine's start.
  * Run with `npm run bench` (it builds first: the server is measured as users run it).
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
-import { listening, percentile, root, serverArgs, startProcess, stop } from './processes.js';
+import { dispatchDelays, medianRun, percentile, serverWithTask, startProcess, startServer, stop, submitBody } from './processes.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
@@ -35,21 +30,10 @@ async function load(name: string, options: autocannon.Options): Promise<Measured
   };
 }
 
-/** The median round of each endpoint (by requests per second), reported whole. */
-function medianRound(runs: Measured[]): Measured {
-  const middle = percentile(runs.map((run) => run.requestsPerSecond), 0.5);
-  return runs.find((run) => run.requestsPerSecond === middle)!;
-}
-
 async function throughput(): Promise<Measured[]> {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'wan-bench-'));
-  const key = execFileSync(process.execPath, ['dist/cli/main.js', 'keys', 'create', '--data-dir', dataDir], { cwd: root }).toString().trim();
   // No worker: submissions are validated and durably stored, nothing renders during the load.
-  const api = await startProcess(serverArgs(dataDir, ['--worker-concurrency', '0']), listening);
-  const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
-  const submitBody = JSON.stringify({ prompt: 'a paper boat drifting down a rainy street', size: '1280*720', duration: 5, seed: 7 });
-  const taskId = (await (await fetch(`${api.value}/v3/async/wan2.7-t2v`, { method: 'POST', headers, body: submitBody })).json()).task_id;
-  const resultUrl = `${api.value}/v3/async/task-result?task_id=${taskId}`;
+  const api = await serverWithTask(['--worker-concurrency', '0'], submitBody);
+  const { headers, resultUrl } = api;
   const resultBody = await (await fetch(resultUrl, { headers })).text();
   const bare = await startProcess(
     ['--import', 'tsx', 'bench/bare-server.ts', '47811'],
@@ -58,7 +42,7 @@ async function throughput(): Promise<Measured[]> {
   );
   const endpoints: [string, autocannon.Options][] = [
     ['bare POST', { url: `${bare.value}/bare`, method: 'POST', headers: { 'content-type': 'application/json' }, body: submitBody }],
-    ['submit t2v', { url: `${api.value}/v3/async/wan2.7-t2v`, method: 'POST', headers, body: submitBody }],
+    ['submit t2v', { url: `${api.url}/v3/async/wan2.7-t2v`, method: 'POST', headers, body: submitBody }],
     ['bare GET', { url: `${bare.value}/bare` }],
     ['task result', { url: resultUrl, headers }],
   ];
@@ -69,39 +53,21 @@ async function throughput(): Promise<Measured[]> {
     for (let round = 0; round < rounds; round++) {
       for (const [name, options] of endpoints) runs.get(name)!.push(await load(name, options));
     }
-    return endpoints.map(([name]) => medianRound(runs.get(name)!));
+    return endpoints.map(([name]) => medianRun(runs.get(name)!));
   } finally {
     await stop(bare.child);
-    await stop(api.child);
-    rmSync(dataDir, { recursive: true, force: true });
+    await api.stop();
   }
 }
 
 /** Submission → engine start, read from the task's own submit and execute times, worker idle. */
 async function dispatchLatency(samples: number): Promise<number[]> {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'wan-bench-'));
-  const key = execFileSync(process.execPath, ['dist/cli/main.js', 'keys', 'create', '--data-dir', dataDir], { cwd: root }).toString().trim();
-  const api = await startProcess(serverArgs(dataDir, ['--worker-concurrency', '1']), listening);
-  const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
-  const delays: number[] = [];
+  const api = await startServer(['--worker-concurrency', '1']);
   try {
-    for (let index = 0; index < samples; index++) {
-      const body = JSON.stringify({ prompt: 'dispatch', size: '1280*720', duration: 2, seed: index });
-      const { task_id } = await (await fetch(`${api.value}/v3/async/wan2.7-t2v`, { method: 'POST', headers, body })).json();
-      for (;;) {
-        const result = await (await fetch(`${api.value}/v3/async/task-result?task_id=${task_id}`, { headers })).json();
-        if (result.task.status === 'TASK_STATUS_SUCCEED') {
-          delays.push(Number(result.extra.debug_info.execute_time_ms) - Number(result.extra.debug_info.submit_time_ms));
-          break;
-        }
-        await sleep(50);
-      }
-    }
+    return await dispatchDelays(api.url, api.headers, samples);
   } finally {
-    await stop(api.child);
-    rmSync(dataDir, { recursive: true, force: true });
+    await api.stop();
   }
-  return delays;
 }
 
 const measured = await throughput();

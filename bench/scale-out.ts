@@ -9,21 +9,17 @@
  *
  *   npm run bench:scale        (BENCH_SECONDS, BENCH_ROUNDS, BENCH_CONNECTIONS as for npm run bench)
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import { benchSchema } from './database.js';
-import { listening, percentile, root, serverArgs, startProcess, stop } from './processes.js';
+import { createKey, dispatchDelays, jsonHeaders, listening, medianRun, percentile, serverArgs, startProcess, stop, submitBody, submitT2v } from './processes.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const dispatchSamples = 20;
-
-const submitBody = JSON.stringify({ prompt: 'a paper boat drifting down a rainy street', size: '1280*720', duration: 5, seed: 7 });
 
 interface Deployment {
   name: string;
@@ -38,13 +34,12 @@ async function deploy(name: string, postgres: boolean, processes: number): Promi
   const dataDir = mkdtempSync(path.join(tmpdir(), 'wan-bench-'));
   const schema = postgres ? await benchSchema() : undefined;
   const storeArgs = schema ? ['--database-url', schema.url] : [];
-  const key = execFileSync(process.execPath, ['dist/cli/main.js', 'keys', 'create', '--data-dir', dataDir, ...storeArgs], { cwd: root }).toString().trim();
+  const key = createKey(dataDir, storeArgs);
   const children: Awaited<ReturnType<typeof startProcess>>[] = [];
   for (let index = 0; index < processes; index++) {
     children.push(await startProcess(serverArgs(dataDir, ['--worker-concurrency', '0', ...storeArgs]), listening));
   }
-  const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
-  const taskId = (await (await fetch(`${children[0].value}/v3/async/wan2.7-t2v`, { method: 'POST', headers, body: submitBody })).json()).task_id;
+  const taskId = await submitT2v(children[0].value, jsonHeaders(key), submitBody);
   return {
     name,
     urls: children.map((child) => child.value),
@@ -67,7 +62,7 @@ interface Measured {
 
 /** The load split evenly over the deployment's processes at once; p50 and p99 of the slowest process. */
 async function load(deployment: Deployment, endpoint: 'submit' | 'result', durationSeconds = seconds): Promise<Measured> {
-  const headers = { authorization: `Bearer ${deployment.key}`, 'content-type': 'application/json' };
+  const headers = jsonHeaders(deployment.key);
   const results = await Promise.all(
     deployment.urls.map((url) =>
       autocannon({
@@ -87,11 +82,6 @@ async function load(deployment: Deployment, endpoint: 'submit' | 'result', durat
   };
 }
 
-function median(runs: Measured[]): Measured {
-  const middle = percentile(runs.map((run) => run.requestsPerSecond), 0.5);
-  return runs.find((run) => run.requestsPerSecond === middle)!;
-}
-
 async function throughput(): Promise<{ name: string; submit: Measured; result: Measured }[]> {
   const deployments = [await deploy('SQLite, 1 API process', false, 1), await deploy('PostgreSQL, 1 API process', true, 1), await deploy('PostgreSQL, 2 API processes', true, 2)];
   try {
@@ -102,7 +92,7 @@ async function throughput(): Promise<{ name: string; submit: Measured; result: M
         for (const endpoint of ['submit', 'result'] as const) runs[index][endpoint].push(await load(deployment, endpoint));
       }
     }
-    return deployments.map((deployment, index) => ({ name: deployment.name, submit: median(runs[index].submit), result: median(runs[index].result) }));
+    return deployments.map((deployment, index) => ({ name: deployment.name, submit: medianRun(runs[index].submit), result: medianRun(runs[index].result) }));
   } finally {
     for (const deployment of deployments) await deployment.close();
   }
@@ -113,32 +103,18 @@ async function dispatch(postgres: boolean): Promise<number[]> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'wan-bench-'));
   const schema = postgres ? await benchSchema() : undefined;
   const storeArgs = schema ? ['--database-url', schema.url] : [];
-  const key = execFileSync(process.execPath, ['dist/cli/main.js', 'keys', 'create', '--data-dir', dataDir, ...storeArgs], { cwd: root }).toString().trim();
+  const key = createKey(dataDir, storeArgs);
   // PostgreSQL: the API in one process, the worker in another. SQLite: both in one process.
   const api = await startProcess(serverArgs(dataDir, [...storeArgs, '--worker-concurrency', postgres ? '0' : '1']), listening);
   const worker = postgres ? await startProcess(serverArgs(dataDir, [...storeArgs, '--worker-only', '--worker-concurrency', '1']), listening) : undefined;
-  const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
-  const delays: number[] = [];
   try {
-    for (let index = 0; index < dispatchSamples; index++) {
-      const body = JSON.stringify({ prompt: 'dispatch', size: '1280*720', duration: 2, seed: index });
-      const { task_id } = await (await fetch(`${api.value}/v3/async/wan2.7-t2v`, { method: 'POST', headers, body })).json();
-      for (;;) {
-        const result = await (await fetch(`${api.value}/v3/async/task-result?task_id=${task_id}`, { headers })).json();
-        if (result.task.status === 'TASK_STATUS_SUCCEED') {
-          delays.push(Number(result.extra.debug_info.execute_time_ms) - Number(result.extra.debug_info.submit_time_ms));
-          break;
-        }
-        await sleep(50);
-      }
-    }
+    return await dispatchDelays(api.value, jsonHeaders(key), dispatchSamples);
   } finally {
     if (worker) await stop(worker.child);
     await stop(api.child);
     await schema?.drop();
     rmSync(dataDir, { recursive: true, force: true });
   }
-  return delays;
 }
 
 const measured = await throughput();

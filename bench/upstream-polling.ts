@@ -6,122 +6,52 @@
  *
  *   npm run bench:upstream [-- --tasks 5000 --hold-seconds 30]
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
-import { resolveFfmpeg } from '../src/media/ffmpeg-binaries.js';
-import { runFfmpeg } from '../src/media/run-ffmpeg.js';
-import { listening, percentile, root, serverArgs, startProcess, stop } from './processes.js';
+import { createKey, jsonHeaders, listening, percentile, processUsage, serverArgs, startProcess, stop, submitT2v } from './processes.js';
+import { startUpstream, submitTasks, succeeded, upstreamSettings } from './upstream.js';
 
-const { values } = parseArgs({ options: { tasks: { type: 'string', default: '5000' }, 'hold-seconds': { type: 'string', default: '30' } } });
-const taskCount = Number(values.tasks);
-const holdMs = Number(values['hold-seconds']) * 1000;
+const { taskCount, holdMs } = upstreamSettings();
 const work = await mkdtemp(path.join(tmpdir(), 'wan-bench-upstream-'));
-const toolchain = await resolveFfmpeg();
-const videoFile = path.join(work, 'result.mp4');
-await runFfmpeg(toolchain.ffmpegPath, ['-y', '-f', 'lavfi', '-i', 'testsrc2=s=320x240:d=1', '-c:v', 'libx264', '-preset', 'ultrafast', videoFile]);
-const video = await readFile(videoFile);
-
-/** The upstream: accepts every task, reports it PROCESSING for `holdMs`, then SUCCEED. */
-const upstreamTasks = new Map<string, { finishesAt: number; downloadStartedAt?: number; downloadEndedAt?: number }>();
-let polls = 0;
-let nextId = 0;
-const upstream = createServer((request: IncomingMessage, response: ServerResponse) => {
-  const url = new URL(request.url ?? '/', 'http://upstream');
-  const json = (body: unknown) => response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-  if (request.method === 'POST' && url.pathname.startsWith('/v3/async/')) {
-    request.resume();
-    const id = `up-${nextId++}`;
-    upstreamTasks.set(id, { finishesAt: Date.now() + holdMs });
-    return request.on('end', () => json({ task_id: id }));
-  }
-  if (url.pathname === '/v3/async/task-result') {
-    polls++;
-    const id = url.searchParams.get('task_id')!;
-    const done = Date.now() >= upstreamTasks.get(id)!.finishesAt;
-    return json({
-      task: { task_id: id, task_type: 'WAN_2_7_T2V', status: done ? 'TASK_STATUS_SUCCEED' : 'TASK_STATUS_PROCESSING', reason: '', eta: 0, progress_percent: done ? 100 : 50 },
-      images: [],
-      videos: done ? [{ video_url: `http://127.0.0.1:${port}/videos/${id}.mp4`, video_url_ttl: '3600', video_type: 'mp4' }] : [],
-      audios: [],
-      extra: {},
-    });
-  }
-  const task = upstreamTasks.get(path.basename(url.pathname, '.mp4'))!;
-  task.downloadStartedAt = Date.now();
-  response.writeHead(200, { 'content-type': 'video/mp4' }).end(video, () => (task.downloadEndedAt = Date.now()));
-});
-await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
-const { port } = upstream.address() as AddressInfo;
+const upstream = await startUpstream(work, holdMs);
+const upstreamKey = 'bench-key';
+const polls = () => upstream.pollsBy.get(upstreamKey) ?? 0;
 
 const dataDir = await mkdtemp(path.join(work, 'server-'));
-const key = execFileSync(process.execPath, ['dist/cli/main.js', 'keys', 'create', '--data-dir', dataDir], { cwd: root }).toString().trim();
-const api = await startProcess(
-  serverArgs(dataDir, [
-    '--routes', '*=novita', '--novita-api-key', 'bench-key', '--novita-base-url', `http://127.0.0.1:${port}`,
-    '--upstream-capacity', String(taskCount), '--media-allow-ranges', '127.0.0.1/32',
-  ]),
-  listening,
-);
-const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+const key = createKey(dataDir);
+const api = await startProcess(serverArgs(dataDir, upstream.engineArgs(upstreamKey, taskCount)), listening);
+const headers = jsonHeaders(key);
 const pid = api.child.pid!;
 
-/** Resident memory (kB) and CPU time (ms) of the server process, from /proc. */
-async function usage(): Promise<{ rssKb: number; cpuMs: number }> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1].split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  return { rssKb: Number(/VmRSS:\s+(\d+)/.exec(status)![1]), cpuMs: (ticks * 1000) / 100 };
-}
-
 async function cpuOver(windowMs: number): Promise<{ cpuMsPerSecond: number; pollsPerSecond: number }> {
-  const [before, pollsBefore] = [await usage(), polls];
+  const [before, pollsBefore] = [processUsage(pid), polls()];
   await sleep(windowMs);
-  const after = await usage();
-  return { cpuMsPerSecond: ((after.cpuMs - before.cpuMs) * 1000) / windowMs, pollsPerSecond: ((polls - pollsBefore) * 1000) / windowMs };
+  const after = processUsage(pid);
+  return { cpuMsPerSecond: ((after.cpuMs - before.cpuMs) * 1000) / windowMs, pollsPerSecond: ((polls() - pollsBefore) * 1000) / windowMs };
 }
 
 try {
   // Warm up: one task end to end, so the measured idle state has every module loaded.
-  const warm = await (await fetch(`${api.value}/v3/async/wan2.7-t2v`, { method: 'POST', headers, body: JSON.stringify({ prompt: 'warm up', duration: 5 }) })).json();
+  const warm = await submitT2v(api.value, headers, JSON.stringify({ prompt: 'warm up', duration: 5 }));
   const idle = await cpuOver(5000);
-  const idleRss = (await usage()).rssKb;
+  const idleRss = processUsage(pid).rssKb;
 
-  const ids: string[] = [];
-  const submitting = Array.from({ length: 32 }, async () => {
-    while (ids.length < taskCount) {
-      ids.push('');
-      const slot = ids.length - 1;
-      const body = JSON.stringify({ prompt: `task ${slot}`, duration: 5, seed: slot });
-      ids[slot] = (await (await fetch(`${api.value}/v3/async/wan2.7-t2v`, { method: 'POST', headers, body })).json()).task_id;
-    }
-  });
-  await Promise.all(submitting);
-  while (upstreamTasks.size < taskCount + 1) await sleep(100);
+  const ids = await submitTasks(api.value, headers, taskCount);
+  while (upstream.tasks.size < taskCount + 1) await sleep(100);
   // Every task polled, none finished: measured until a second before the first one finishes.
-  const firstFinish = Math.min(...[...upstreamTasks.values()].slice(1).map((task) => task.finishesAt));
+  const firstFinish = Math.min(...[...upstream.tasks.values()].slice(1).map((task) => task.finishesAt));
   const loaded = await cpuOver(Math.max(2000, firstFinish - Date.now() - 1000));
-  const inFlightRss = (await usage()).rssKb;
+  const inFlightRss = processUsage(pid).rssKb;
 
   const delays: number[] = [];
   const downloads: number[] = [];
-  for (const id of [...ids, warm.task_id]) {
-    for (;;) {
-      const result = await (await fetch(`${api.value}/v3/async/task-result?task_id=${id}`, { headers })).json();
-      if (result.task.status === 'TASK_STATUS_FAILED') throw new Error(`${id} failed: ${result.task.reason}`);
-      if (result.task.status === 'TASK_STATUS_SUCCEED') {
-        const upstreamTask = upstreamTasks.get(String(result.extra.upstream_task_id))!;
-        delays.push(Number(result.extra.debug_info.complete_time_ms) - upstreamTask.finishesAt);
-        downloads.push(upstreamTask.downloadEndedAt! - upstreamTask.downloadStartedAt!);
-        break;
-      }
-      await sleep(500);
-    }
+  for (const id of [...ids, warm]) {
+    const result = await succeeded(api.value, headers, id);
+    const upstreamTask = upstream.tasks.get(String(result.extra.upstream_task_id))!;
+    delays.push(Number(result.extra.debug_info.complete_time_ms) - upstreamTask.finishesAt);
+    downloads.push(upstreamTask.downloadEndedAt! - upstreamTask.downloadStartedAt!);
   }
 
   console.log(`\n${taskCount} t2v tasks in flight on the novita engine, upstream on loopback holding each ${holdMs / 1000} s (${process.version})\n`);

@@ -57,14 +57,13 @@ function sendJson(response: ServerResponse, status: number, body: unknown): void
 
 const apiNotFound = { code: 404, reason: 'API_NOT_FOUND', message: 'no API at GET /v3/async/task-events', metadata: {} };
 
-async function follow(url: string, options: { pollIntervalMs?: number; signal?: AbortSignal; maxReconnects?: number } = {}) {
+async function follow(url: string, options: { pollIntervalMs?: number; signal?: AbortSignal; maxRetries?: number } = {}) {
   const updates: { status: string; progress: number; mode: FollowMode }[] = [];
-  const client = new WanClient({ baseUrl: url, apiKey: key, retry: { maxRetries: 0 } });
+  const { maxRetries = 3, ...rest } = options;
+  const client = new WanClient({ baseUrl: url, apiKey: key, retry: { maxRetries, initialDelayMs: 10 } });
   const result = await followTask('t1', {
     client,
-    apiKey: key,
-    reconnectDelayMs: 10,
-    ...options,
+    ...rest,
     onUpdate: (update, mode) => updates.push({ status: update.task.status, progress: update.task.progress_percent, mode }),
   });
   return { result, updates };
@@ -161,13 +160,13 @@ test('TASK_NOT_FOUND and a refused key from the stream are errors, not a reason 
   }
 });
 
-test('a stream that keeps failing (5xx) is given up for polling after the reconnections allowed', async () => {
+test('a stream that keeps failing (5xx) is given up for polling after the retries allowed', async () => {
   const { url, seen } = await stub((path, response) =>
     path === '/v3/async/task-events'
       ? sendJson(response, 503, { code: 503, reason: 'SERVICE_UNAVAILABLE', message: 'draining', metadata: {} })
       : sendJson(response, 200, taskResult('TASK_STATUS_SUCCEED', 100)),
   );
-  const { updates } = await follow(url, { maxReconnects: 2 });
+  const { updates } = await follow(url, { maxRetries: 2 });
   assert.deepEqual(
     seen.map((request) => request.path.split('?')[0]),
     ['/v3/async/task-events', '/v3/async/task-events', '/v3/async/task-events', '/v3/async/task-result'],

@@ -36,7 +36,7 @@ export class PlaygroundApi {
   }
 
   follow(taskId: string, options: Pick<FollowOptions, 'onUpdate' | 'signal'>): Promise<TaskResult> {
-    return followTask(taskId, { client: this.client(), apiKey: this.key(), ...options });
+    return followTask(taskId, { client: this.client(), ...options });
   }
 
   result(taskId: string): Promise<TaskResult> {
