@@ -15,6 +15,9 @@ export interface RetentionStore {
    * the result keys still kept of the deleted tasks.
    */
   deleteTasksBefore(before: number, limit: number): Promise<{ deleted: number; resultKeys: string[] }>;
-  /** Forgets idempotency keys past their time and request counts of past minutes; answers how many rows went. */
+  /**
+   * Forgets idempotency keys past their time, request counts of past minutes and the quota
+   * totals of days and months before the last; answers how many rows went.
+   */
   deleteExpiredBookkeeping(now: number, limit: number): Promise<number>;
 }

@@ -609,7 +609,13 @@ export function storeConformance(name: string, open: StoreFactory, skip?: string
 
       await store.tasks.insert(newTask(), { idempotency: { key: 'k', bodyHash: 'h', expiresAt: 1 } });
       await store.keys.countRequest('key-1', 0);
-      assert.ok((await store.retention.deleteExpiredBookkeeping(Date.now(), 100)) >= 2);
+      // A task of a day and month long gone leaves quota totals that admission never reads again.
+      const now = Date.now();
+      await store.tasks.insert({ ...newTask(), keyId: 'quota-key', createdAt: now - 70 * 24 * 3600 * 1000, billableSeconds: 5 });
+      await store.tasks.insert({ ...newTask(), keyId: 'quota-key', createdAt: now, billableSeconds: 5 });
+      const today = await keyTotals(store, 'quota-key', now);
+      assert.ok((await store.retention.deleteExpiredBookkeeping(now, 100)) >= 4, 'the idempotency key, the count and the old day and month');
+      assert.deepEqual(await keyTotals(store, 'quota-key', now), today, "today's and this month's totals stay");
     });
 
     withStore('a shared secret is made once and then read by every process', async (store, another) => {

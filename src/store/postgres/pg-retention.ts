@@ -2,6 +2,7 @@ import type { RetentionStore } from '../../spec/retention-store.js';
 import type { StoredResult } from '../../spec/task-store.js';
 import { TaskStatus } from '../../spec/task-status.js';
 import { announcingChange, type Database } from './database.js';
+import { quotaPeriodsKept } from '../utc-periods.js';
 
 const ended = `status IN ('${TaskStatus.Succeed}', '${TaskStatus.Failed}')`;
 /** Request counts are kept for the minute before the current one too. */
@@ -22,6 +23,7 @@ const statements = {
   deleteIdempotency: `DELETE FROM idempotency_keys WHERE (key_id, idempotency_key) IN
     (SELECT key_id, idempotency_key FROM idempotency_keys WHERE expires_at < $1 LIMIT $2)`,
   deleteRequestCounts: 'DELETE FROM request_counts WHERE window_start < $1',
+  deleteKeySeconds: `DELETE FROM key_seconds WHERE (span = 'day' AND starts_at < $1) OR (span = 'month' AND starts_at < $2)`,
 };
 
 /** Batches of expired results, uploads and task rows in PostgreSQL. */
@@ -57,7 +59,9 @@ export class PgRetention implements RetentionStore {
   async deleteExpiredBookkeeping(now: number, limit: number): Promise<number> {
     const counts = await this.db.query({ text: statements.deleteRequestCounts, values: [now - requestCountsKeptMs] });
     const idempotency = await this.db.query({ text: statements.deleteIdempotency, values: [now, limit] });
-    return (counts.rowCount ?? 0) + (idempotency.rowCount ?? 0);
+    const kept = quotaPeriodsKept(now);
+    const seconds = await this.db.query({ text: statements.deleteKeySeconds, values: [kept.dayStart, kept.monthStart] });
+    return (counts.rowCount ?? 0) + (idempotency.rowCount ?? 0) + (seconds.rowCount ?? 0);
   }
 }
 

@@ -165,6 +165,9 @@ const migrations: readonly string[] = [
     ${addTo('NEW', '+')}
   END;
   `,
+  // A key's seconds are kept by the triggers above, so nothing reads tasks by key and creation
+  // time any more; every insert still paid for the index (a sixth of a submission's store time).
+  `DROP INDEX IF EXISTS tasks_key_created;`,
 ];
 
 function isQueued(row: string): string {

@@ -3,6 +3,7 @@ import type { RetentionStore } from '../../spec/retention-store.js';
 import type { StoredResult } from '../../spec/task-store.js';
 import { TaskStatus } from '../../spec/task-status.js';
 import type { SqliteRequestCounts } from './request-counts.js';
+import { quotaPeriodsKept } from '../utc-periods.js';
 
 const ended = `status IN ('${TaskStatus.Succeed}', '${TaskStatus.Failed}')`;
 
@@ -32,6 +33,9 @@ export class SqliteRetention implements RetentionStore {
       deleteTaskDeliveries: db.prepare('DELETE FROM webhook_deliveries WHERE task_id IN (SELECT value FROM json_each(?))'),
       deleteIdempotency: db.prepare(
         'DELETE FROM idempotency_keys WHERE rowid IN (SELECT rowid FROM idempotency_keys WHERE expires_at < @now LIMIT @limit)',
+      ),
+      deleteKeySeconds: db.prepare(
+        `DELETE FROM key_seconds WHERE (span = 'day' AND starts_at < @dayStart) OR (span = 'month' AND starts_at < @monthStart)`,
       ),
     };
     this.deleteTasks = db.transaction((before: number, limit: number) => {
@@ -69,6 +73,7 @@ export class SqliteRetention implements RetentionStore {
 
   async deleteExpiredBookkeeping(now: number, limit: number): Promise<number> {
     const counts = this.requestCounts.forgetBefore(now - 120_000);
-    return counts + this.statements.deleteIdempotency.run({ now, limit }).changes;
+    const seconds = this.statements.deleteKeySeconds.run(quotaPeriodsKept(now)).changes;
+    return counts + seconds + this.statements.deleteIdempotency.run({ now, limit }).changes;
   }
 }
