@@ -165,7 +165,8 @@ describe('PostgreSQL: what several processes share', { skip }, () => {
     const expected = await fillKey(before, 'old', now);
     await before.close();
     // Back to the schema before the key totals' migration (step 3), its rows kept.
-    await adminQuery(`DROP TRIGGER tasks_count_key ON ${schema}.tasks; DROP FUNCTION ${schema}.count_key_tasks();
+    await adminQuery(`DROP TRIGGER tasks_count_2_key ON ${schema}.tasks; DROP FUNCTION ${schema}.count_key_tasks();
+      ALTER TRIGGER tasks_count_1_queue ON ${schema}.tasks RENAME TO tasks_count_queued;
       DROP FUNCTION ${schema}.task_spent_millis(text, double precision, double precision); DROP FUNCTION ${schema}.utc_period_start(text, bigint);
       DROP TABLE ${schema}.key_counts, ${schema}.key_seconds; DELETE FROM ${schema}.schema_migrations WHERE version >= 3`);
     const after = await PostgresStore.open({ url, poolSize: 2 });
@@ -204,6 +205,25 @@ describe('PostgreSQL: what several processes share', { skip }, () => {
       await adminQuery(`DELETE FROM ${schema}.tasks WHERE id = $1`, [task.id]);
       await sleep(snapshotRecheckMs);
       assert.equal(await second.tasks.getSnapshot(task.id), undefined, 'a deleted task is gone once checked again');
+    } finally {
+      await close();
+    }
+  });
+
+  test('grouped inserts of many keys on two processes at once never deadlock on the totals', async () => {
+    const { first, second, close } = await twoProcesses();
+    try {
+      // 32 clients on each process submitting one task after another, as a loaded API sees them:
+      // statements of many rows in flight side by side, each row adding to its key's totals and the queue's.
+      const client = async (store: PostgresStore, index: number) => {
+        for (let round = 0; round < 40; round++) assert.equal((await store.tasks.insert(newTask(`key-${(index + round) % 12}`))).outcome, 'created');
+      };
+      const startedAt = performance.now();
+      await Promise.all(Array.from({ length: 64 }, (_, index) => client(index % 2 === 0 ? first : second, index)));
+      // A deadlock fails one side's statement, and is found only after deadlock_timeout (1 s).
+      assert.ok(performance.now() - startedAt < 10_000, `${Math.round(performance.now() - startedAt)} ms`);
+      const queued = await Promise.all(Array.from({ length: 12 }, async (_, key) => (await keyTotals(first, `key-${key}`, Date.now())).queued));
+      assert.equal(queued.reduce((sum, count) => sum + count, 0), 64 * 40);
     } finally {
       await close();
     }

@@ -226,6 +226,26 @@ const migrations: readonly string[] = [
   // A key's seconds are kept by the triggers above, so nothing reads tasks by key and creation
   // time any more; every insert still paid for the index (a sixth of a submission's store time).
   `DROP INDEX IF EXISTS tasks_key_created;`,
+  // Two grouped inserts in flight, each of many rows, deadlocked (and waited a second for the
+  // detection) when the queue slot was drawn per row: rows of one statement took slots in one
+  // order, another's in another. Now one transaction keeps to one slot of every total, the one
+  // the key totals use, and takes the queue's first (a row's triggers fire in the order of their
+  // names): two transactions on one slot meet at their first lock, holding nothing, and two on
+  // different slots never touch the same rows.
+  `
+  CREATE OR REPLACE FUNCTION count_queued_tasks() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+  DECLARE delta INTEGER := 0; target SMALLINT := txid_current() % ${queueSlots};
+  BEGIN
+    IF TG_OP <> 'INSERT' AND OLD.status = ${queued} THEN delta := delta - 1; END IF;
+    IF TG_OP <> 'DELETE' AND NEW.status = ${queued} THEN delta := delta + 1; END IF;
+    IF delta <> 0 THEN
+      UPDATE queue_size SET queued = queued + delta WHERE slot = target;
+    END IF;
+    RETURN NULL;
+  END $$;
+  ALTER TRIGGER tasks_count_queued ON tasks RENAME TO tasks_count_1_queue;
+  ALTER TRIGGER tasks_count_key ON tasks RENAME TO tasks_count_2_key;
+  `,
 ];
 
 /**
