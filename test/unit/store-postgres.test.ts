@@ -210,6 +210,28 @@ describe('PostgreSQL: what several processes share', { skip }, () => {
     }
   });
 
+  test('polls that arrive together are read by one statement, each answered with its own task', async () => {
+    const { first, second, close } = await twoProcesses();
+    try {
+      const tasks = Array.from({ length: 60 }, () => newTask());
+      await Promise.all(tasks.map((task) => first.tasks.insert(task)));
+      // A kept copy, one version behind once the task is leased: its columns must come with the batch.
+      await second.tasks.getSnapshot(tasks[0].id);
+      await first.tasks.leaseNext('w', 60_000, ['wan2.7-t2v']);
+      await sleep(snapshotRecheckMs);
+      const wanted = [...tasks.map((task) => task.id), tasks[1].id, tasks[1].id, 'no-such-task', 'another-missing'];
+      const answers = await Promise.all(wanted.map((id) => second.tasks.getSnapshot(id)));
+      assert.deepEqual(
+        answers.map((answer) => answer?.id),
+        wanted.map((id) => (id.includes('missing') || id === 'no-such-task' ? undefined : id)),
+      );
+      assert.equal(answers[0]?.status, 'TASK_STATUS_PROCESSING', 'the leased task read anew, not the kept copy');
+      assert.ok(answers.slice(1, 60).every((answer) => answer?.status === 'TASK_STATUS_QUEUED'));
+    } finally {
+      await close();
+    }
+  });
+
   test('grouped inserts of many keys on two processes at once never deadlock on the totals', async () => {
     const { first, second, close } = await twoProcesses();
     try {

@@ -18,6 +18,7 @@ import type { TaskUsage } from '../../spec/usage.js';
 import type { ModelId } from '../../models/model.js';
 import { decodeRow, processing, queued, recordFields, snapshotColumnList, snapshotFields, taskColumnList } from '../task-rows.js';
 import { SnapshotCache } from '../snapshot-cache.js';
+import { Batches } from './batches.js';
 import { GroupedInserts } from './grouped-inserts.js';
 import { testModeError, testModeExtra } from '../test-mode-task.js';
 import { startOfUtcDay, startOfUtcMonth } from '../utc-periods.js';
@@ -59,9 +60,11 @@ const statements = {
   saveIdempotency: `INSERT INTO idempotency_keys (key_id, idempotency_key, body_hash, task_id, expires_at) VALUES ($1, $2, $3, $4, $5)
     ON CONFLICT (key_id, idempotency_key) DO UPDATE SET body_hash = excluded.body_hash, task_id = excluded.task_id, expires_at = excluded.expires_at`,
   get: `SELECT ${taskColumnList} FROM tasks WHERE id = $1`,
-  // The columns come only when the version differs from the one the caller has decoded (-1: none).
-  snapshot: `SELECT t.version, s.* FROM tasks AS t
-    LEFT JOIN LATERAL (SELECT ${snapshotColumnList} WHERE t.version <> $2) AS s ON true WHERE t.id = $1`,
+  // Many tasks' snapshots in one statement, each task's columns only when its version differs from
+  // the one the caller has decoded (-1: none).
+  snapshots: `SELECT wanted.id, t.version, s.* FROM unnest($1::text[], $2::int[]) AS wanted (id, kept)
+    JOIN tasks AS t ON t.id = wanted.id
+    LEFT JOIN LATERAL (SELECT ${snapshotColumnList.split(', ').map((column) => `t.${column}`).join(', ')} WHERE t.version <> wanted.kept) AS s ON true`,
   // Expired leases first, of any model: a worker already began them, and one that holds a place on
   // its engine keeps it (that place would otherwise keep it from ever being resumed). Never one of
   // the asking worker's own: it still follows that task (its renewals could not be written for a
@@ -138,6 +141,20 @@ function keyLimited(admission: Admission | undefined): boolean {
 export class PgTasks implements TaskStore {
   private readonly snapshots = new SnapshotCache();
   private readonly groupedInserts: GroupedInserts;
+  /** Polls of tasks not kept fresh, read together when they arrive together. */
+  private readonly snapshotReads = new Batches<{ id: string; keptVersion: number }, unknown[] | undefined>(
+    async (reads) => {
+      const { rows } = await this.db.query({
+        name: 'wan-snapshots',
+        text: statements.snapshots,
+        values: [reads.map((read) => read.id), reads.map((read) => read.keptVersion)],
+        rowMode: 'array',
+      });
+      const byId = new Map<unknown, unknown[]>(rows.map((row: unknown[]) => [row[0], row.slice(1)]));
+      return reads.map((read) => byId.get(read.id));
+    },
+    { inFlight: 2, largest: 500 },
+  );
   /** Changes heard so far: a read that overlapped one may have fetched the row from before it. */
   private changesHeard = 0;
 
@@ -254,7 +271,8 @@ export class PgTasks implements TaskStore {
 
   /**
    * A kept snapshot is answered without a round trip while fresh (SnapshotCache); otherwise one
-   * round trip checks it, and the columns are sent only when the version moved. The version
+   * round trip checks it, shared with the other polls of the moment (snapshotReads), and the
+   * columns are sent only when the version moved. The version
    * lives in the row, and changes are announced (LISTEN/NOTIFY), so this holds with any number
    * of processes writing.
    */
@@ -264,8 +282,7 @@ export class PgTasks implements TaskStore {
     if (fresh !== undefined) return fresh;
     const changesBefore = this.changesHeard;
     const kept = this.snapshots.kept(id);
-    const { rows } = await this.db.query({ name: 'wan-snapshot', text: statements.snapshot, values: [id, kept?.version ?? -1], rowMode: 'array' });
-    const row: unknown[] | undefined = rows[0];
+    const row = await this.snapshotReads.add({ id, keptVersion: kept?.version ?? -1 });
     if (!row) {
       this.snapshots.drop(id);
       return undefined;
