@@ -132,17 +132,7 @@ const migrations: readonly string[] = [
   CREATE TABLE queue_size (slot SMALLINT PRIMARY KEY, queued BIGINT NOT NULL DEFAULT 0);
   INSERT INTO queue_size (slot) SELECT generate_series(0, ${queueSlots - 1});
   UPDATE queue_size SET queued = (SELECT count(*) FROM tasks WHERE status = ${queued}) WHERE slot = 0;
-  CREATE FUNCTION count_queued_tasks() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
-  -- The slot is drawn once: random() in the WHERE clause would be drawn again for every row.
-  DECLARE delta INTEGER := 0; target SMALLINT := floor(random() * ${queueSlots});
-  BEGIN
-    IF TG_OP <> 'INSERT' AND OLD.status = ${queued} THEN delta := delta - 1; END IF;
-    IF TG_OP <> 'DELETE' AND NEW.status = ${queued} THEN delta := delta + 1; END IF;
-    IF delta <> 0 THEN
-      UPDATE queue_size SET queued = queued + delta WHERE slot = target;
-    END IF;
-    RETURN NULL;
-  END $$;
+  CREATE ${countQueuedTasks('floor(random() * ' + queueSlots + ')', '-- The slot is drawn once: random() in the WHERE clause would be drawn again for every row.')}
   CREATE TRIGGER tasks_count_queued AFTER INSERT OR DELETE OR UPDATE OF status ON tasks
     FOR EACH ROW EXECUTE FUNCTION count_queued_tasks();
   `,
@@ -233,8 +223,19 @@ const migrations: readonly string[] = [
   // names): two transactions on one slot meet at their first lock, holding nothing, and two on
   // different slots never touch the same rows.
   `
-  CREATE OR REPLACE FUNCTION count_queued_tasks() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
-  DECLARE delta INTEGER := 0; target SMALLINT := txid_current() % ${queueSlots};
+  CREATE OR REPLACE ${countQueuedTasks(`txid_current() % ${queueSlots}`)}
+  ALTER TRIGGER tasks_count_queued ON tasks RENAME TO tasks_count_1_queue;
+  ALTER TRIGGER tasks_count_key ON tasks RENAME TO tasks_count_2_key;
+  `,
+];
+
+/**
+ * The function that keeps queue_size, adding each change to the slot `slot` names: a shipped
+ * step's text and a later step's replacement differ only there.
+ */
+function countQueuedTasks(slot: string, note?: string): string {
+  return `FUNCTION count_queued_tasks() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+  ${note === undefined ? '' : `${note}\n  `}DECLARE delta INTEGER := 0; target SMALLINT := ${slot};
   BEGIN
     IF TG_OP <> 'INSERT' AND OLD.status = ${queued} THEN delta := delta - 1; END IF;
     IF TG_OP <> 'DELETE' AND NEW.status = ${queued} THEN delta := delta + 1; END IF;
@@ -242,11 +243,8 @@ const migrations: readonly string[] = [
       UPDATE queue_size SET queued = queued + delta WHERE slot = target;
     END IF;
     RETURN NULL;
-  END $$;
-  ALTER TRIGGER tasks_count_queued ON tasks RENAME TO tasks_count_1_queue;
-  ALTER TRIGGER tasks_count_key ON tasks RENAME TO tasks_count_2_key;
-  `,
-];
+  END $$;`;
+}
 
 /**
  * Brings the schema up to date. Every process runs this at start; a session-level advisory lock
