@@ -149,11 +149,11 @@ export class SqliteTasks implements TaskStore {
   }
 
   /**
-   * A kept snapshot is answered as it is while fresh (SnapshotCache): this process's own writes
-   * drop it at once (changed, delete), and only another process writing the same file goes
-   * unheard for that long. An older one costs one version check (an integer, far cheaper than
-   * the row); a task not kept (most of them, when clients poll more tasks than are kept) is read
-   * at once, in one lookup.
+   * A kept snapshot is answered as it is while fresh (SnapshotCache): this process's task writes
+   * drop it at once (changed, delete); what goes unheard for that long is another process writing
+   * the same file, and retention marking results expired. An older one costs one version check
+   * (an integer, far cheaper than the row); a task not kept (most of them, when clients poll
+   * more tasks than are kept) is read at once, in one lookup.
    */
   async getSnapshot(id: string): Promise<TaskSnapshot | undefined> {
     const now = performance.now();
