@@ -4,7 +4,7 @@ import type { TaskSnapshot } from '../spec/task-store.js';
  * How long a kept snapshot is served without asking the database. The store drops a kept copy
  * at once on every change it makes or hears of; this bounds what a change it does not hear of
  * costs (another process writing the same SQLite file, PostgreSQL's listening connection down,
- * retention marking results expired, a deletion): it is seen within this time.
+ * an administrator's UPDATE, another process's deletion): it is seen within this time.
  */
 export const snapshotRecheckMs = 1000;
 

@@ -4,6 +4,7 @@ import { after, test } from 'node:test';
 import { pino } from 'pino';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { RetentionSweeper } from '../../src/tasks/retention-sweeper.js';
+import { startOfUtcDay, startOfUtcMonth } from '../../src/store/utc-periods.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const hour = 3600_000;
@@ -46,7 +47,11 @@ test('a sweep removes results, uploads and task rows past their time in batches,
     clock: () => now,
   });
   const counts = await sweeper.sweep();
-  assert.deepEqual(counts, { resultsExpired: 3, uploadsDeleted: 1, tasksDeleted: 1, bookkeepingDeleted: 0 });
+  // The key's quota totals of days before yesterday and of months before the last go too.
+  const created = [40, 20, 10, 2, 0.5].map((daysAgo) => now - daysAgo * day - 1000).concat(now - 90 * day);
+  const oldDays = new Set(created.map(startOfUtcDay).filter((start) => start < startOfUtcDay(now) - day));
+  const oldMonths = new Set(created.map(startOfUtcMonth).filter((start) => start < startOfUtcMonth(startOfUtcMonth(now) - 1)));
+  assert.deepEqual(counts, { resultsExpired: 3, uploadsDeleted: 1, tasksDeleted: 1, bookkeepingDeleted: oldDays.size + oldMonths.size });
   // A result goes with the thumbnail made of it (GET /v1/videos/{id}/content?variant=thumbnail).
   const results = ids.slice(0, 3).flatMap((id) => [`videos/${id}/0.mp4`, `videos/${id}/thumbnail.jpg`]);
   assert.deepEqual(deleted.sort(), [...results, 'uploads/u0/a.png'].sort(), 'each file once');

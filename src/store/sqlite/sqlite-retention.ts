@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type { RetentionStore } from '../../spec/retention-store.js';
 import type { StoredResult } from '../../spec/task-store.js';
 import { TaskStatus } from '../../spec/task-status.js';
+import type { LocalEvents } from '../local-events.js';
 import type { SqliteRequestCounts } from './request-counts.js';
 import { quotaPeriodsKept } from '../utc-periods.js';
 
@@ -15,6 +16,8 @@ export class SqliteRetention implements RetentionStore {
   constructor(
     db: Database.Database,
     private readonly requestCounts: SqliteRequestCounts,
+    /** Told of every task whose results are marked expired, like every change clients can see. */
+    private readonly events: LocalEvents,
   ) {
     this.statements = {
       resultsToExpire: db.prepare(
@@ -22,7 +25,8 @@ export class SqliteRetention implements RetentionStore {
          ORDER BY completed_at LIMIT @limit`,
       ),
       markExpired: db.prepare(
-        'UPDATE tasks SET results_expired_at = @now, version = version + 1 WHERE id IN (SELECT value FROM json_each(@ids))',
+        `UPDATE tasks SET results_expired_at = @now, version = version + 1 WHERE id IN (SELECT value FROM json_each(@ids))
+         RETURNING id, version, status`,
       ),
       uploadsToExpire: db.prepare('SELECT id, blob_key AS blobKey FROM uploads WHERE created_at < @before ORDER BY created_at LIMIT @limit'),
       deleteUploads: db.prepare('DELETE FROM uploads WHERE id IN (SELECT value FROM json_each(?))'),
@@ -56,7 +60,8 @@ export class SqliteRetention implements RetentionStore {
   }
 
   async markResultsExpired(ids: readonly string[], now: number): Promise<void> {
-    this.statements.markExpired.run({ ids: JSON.stringify(ids), now });
+    const changed = this.statements.markExpired.all({ ids: JSON.stringify(ids), now }) as { id: string; version: number; status: TaskStatus }[];
+    for (const task of changed) this.events.publish({ type: 'changed', taskId: task.id, version: task.version, status: task.status });
   }
 
   async uploadsToExpire(before: number, limit: number): Promise<{ id: string; blobKey: string }[]> {

@@ -47,7 +47,7 @@ export class SqliteStore implements Store {
     this.webhooks = new SqliteWebhooks(file, clock);
     this.uploads = new SqliteUploads(this.db);
     this.usage = new SqliteUsage(this.db);
-    this.retention = new SqliteRetention(this.db, this.requestCounts);
+    this.retention = new SqliteRetention(this.db, this.requestCounts, this.events);
     this.statements = {
       getSecret: this.db.prepare('SELECT value FROM secrets WHERE name = ?').pluck(),
       addSecret: this.db.prepare('INSERT OR IGNORE INTO secrets (name, value) VALUES (?, ?)'),

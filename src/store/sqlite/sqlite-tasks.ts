@@ -42,6 +42,10 @@ export class SqliteTasks implements TaskStore {
     private readonly events: LocalEvents,
     private readonly clock: () => number,
   ) {
+    // Every write clients can see is published, this store's own and retention's: each drops the kept copy.
+    events.subscribe((event) => {
+      if (event.type === 'changed') this.snapshots.drop(event.taskId, event.version);
+    });
     this.statements = {
       get: db.prepare(`SELECT ${taskColumnList} FROM tasks WHERE id = ?`).raw(true),
       getSnapshot: db.prepare(`SELECT ${snapshotColumnList} FROM tasks WHERE id = ?`).raw(true),
@@ -149,9 +153,9 @@ export class SqliteTasks implements TaskStore {
   }
 
   /**
-   * A kept snapshot is answered as it is while fresh (SnapshotCache): this process's task writes
-   * drop it at once (changed, delete); what goes unheard for that long is another process writing
-   * the same file, and retention marking results expired. An older one costs one version check
+   * A kept snapshot is answered as it is while fresh (SnapshotCache): this process's writes drop
+   * it at once (every change is published, and a deletion drops it here); only another process
+   * writing the same file goes unheard for that long. An older one costs one version check
    * (an integer, far cheaper than the row); a task not kept (most of them, when clients poll
    * more tasks than are kept) is read at once, in one lookup.
    */
@@ -322,7 +326,6 @@ export class SqliteTasks implements TaskStore {
   /** Tells listeners about a write that changed what clients see; answers whether it wrote. */
   private changed(id: string, change: Change | undefined): boolean {
     if (!change) return false;
-    this.snapshots.drop(id, change.version);
     this.events.publish({ type: 'changed', taskId: id, version: change.version, status: change.status });
     return true;
   }
