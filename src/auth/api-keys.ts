@@ -52,16 +52,6 @@ export class CachedAuthenticator {
     private readonly clock: () => number = Date.now,
   ) {}
 
-  /**
-   * The key of `header` if it authenticated within `ttlMs`, without waiting: what a hook that
-   * runs on every request checks before it pays for a promise. Undefined says nothing of the key.
-   */
-  known(header: string | undefined): ApiKeyRecord | undefined {
-    const key = keyFromAuthorization(header);
-    const cached = key === undefined ? undefined : this.cache.get(key);
-    return cached && cached.expiresAt > this.clock() ? cached.record : undefined;
-  }
-
   async authenticate(header: string | undefined): Promise<ApiKeyRecord> {
     const key = keyFromAuthorization(header);
     if (key === undefined) throw errors.missingApiKey();
