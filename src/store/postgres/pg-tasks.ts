@@ -272,9 +272,8 @@ export class PgTasks implements TaskStore {
   /**
    * A kept snapshot is answered without a round trip while fresh (SnapshotCache); otherwise one
    * round trip checks it, shared with the other polls of the moment (snapshotReads), and the
-   * columns are sent only when the version moved. The version
-   * lives in the row, and changes are announced (LISTEN/NOTIFY), so this holds with any number
-   * of processes writing.
+   * columns are sent only when the version moved. The version lives in the row, and changes are
+   * announced (LISTEN/NOTIFY), so this holds with any number of processes writing.
    */
   async getSnapshot(id: string): Promise<TaskSnapshot | undefined> {
     const startedAt = this.now();

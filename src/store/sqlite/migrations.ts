@@ -166,7 +166,8 @@ const migrations: readonly string[] = [
   END;
   `,
   // A key's seconds are kept by the triggers above, so nothing reads tasks by key and creation
-  // time any more; every insert still paid for the index (a sixth of a submission's store time).
+  // time any more; every insert still paid for the index (about a sixth of a submission's CPU,
+  // 190 against 160 µs in one measurement on SQLite).
   `DROP INDEX IF EXISTS tasks_key_created;`,
 ];
 
