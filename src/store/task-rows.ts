@@ -51,9 +51,9 @@ export const snapshotColumnList = columnList(snapshotFields);
 export const queued = `'${TaskStatus.Queued}'`;
 export const processing = `'${TaskStatus.Processing}'`;
 
-/** The SELECT (or RETURNING) list of a field list. */
-export function columnList(fields: readonly Field[]): string {
-  return fields.map((field) => columns[field][0]).join(', ');
+/** The SELECT (or RETURNING) list of a field list, each column named through `table` if given. */
+export function columnList(fields: readonly Field[], table?: string): string {
+  return fields.map((field) => (table === undefined ? columns[field][0] : `${table}.${columns[field][0]}`)).join(', ');
 }
 
 /** A row read in the order of `fields`. */

@@ -16,7 +16,7 @@ import type {
 import { TaskStatus } from '../../spec/task-status.js';
 import type { TaskUsage } from '../../spec/usage.js';
 import type { ModelId } from '../../models/model.js';
-import { decodeRow, processing, queued, recordFields, snapshotColumnList, snapshotFields, taskColumnList } from '../task-rows.js';
+import { columnList, decodeRow, processing, queued, recordFields, snapshotColumnList, snapshotFields, taskColumnList } from '../task-rows.js';
 import { SnapshotCache } from '../snapshot-cache.js';
 import { Batches } from './batches.js';
 import { GroupedInserts } from './grouped-inserts.js';
@@ -64,7 +64,7 @@ const statements = {
   // the one the caller has decoded (-1: none).
   snapshots: `SELECT wanted.id, t.version, s.* FROM unnest($1::text[], $2::int[]) AS wanted (id, kept)
     JOIN tasks AS t ON t.id = wanted.id
-    LEFT JOIN LATERAL (SELECT ${snapshotColumnList.split(', ').map((column) => `t.${column}`).join(', ')} WHERE t.version <> wanted.kept) AS s ON true`,
+    LEFT JOIN LATERAL (SELECT ${columnList(snapshotFields, 't')} WHERE t.version <> wanted.kept) AS s ON true`,
   // Expired leases first, of any model: a worker already began them, and one that holds a place on
   // its engine keeps it (that place would otherwise keep it from ever being resumed). Never one of
   // the asking worker's own: it still follows that task (its renewals could not be written for a
