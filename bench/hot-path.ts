@@ -25,7 +25,7 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { v7 as timeOrderedUuid } from 'uuid';
 import { benchSchema } from './database.js';
-import { listening, percentile, root, serverArgs, startProcess, stop } from './processes.js';
+import { listening, percentile, processUsage, root, serverArgs, startBareServer, startProcess, stop } from './processes.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
@@ -97,11 +97,27 @@ interface Measured {
   p50: number;
   p99: number;
   errors: number;
+  /** CPU time of the server process (every thread) per request answered, in µs. */
+  serverCpuMicros: number;
+  /** CPU time of the load generator (this process) per request, in µs: the share of the machine the server did not get. */
+  clientCpuMicros: number;
 }
 
-async function load(options: autocannon.Options, durationSeconds = seconds): Promise<Measured> {
+/** Load on the server of process `pid` for `durationSeconds`. */
+async function load(pid: number, options: autocannon.Options, durationSeconds = seconds): Promise<Measured> {
+  const serverBefore = processUsage(pid).cpuMs;
+  const clientBefore = process.cpuUsage();
   const result = await autocannon({ connections, duration: durationSeconds, ...options });
-  return { requestsPerSecond: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.non2xx };
+  const client = process.cpuUsage(clientBefore);
+  const answered = Math.max(1, result.requests.total);
+  return {
+    requestsPerSecond: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.non2xx,
+    serverCpuMicros: ((processUsage(pid).cpuMs - serverBefore) * 1000) / answered,
+    clientCpuMicros: (client.user + client.system) / answered,
+  };
 }
 
 function median(runs: Measured[]): Measured {
@@ -116,6 +132,8 @@ interface Case {
   bare: autocannon.Options;
   ours: autocannon.Options;
 }
+
+const micros = (value: number) => value.toFixed(0);
 
 interface Outcome {
   store: string;
@@ -146,12 +164,7 @@ async function measureStore(store: string): Promise<Outcome[]> {
   const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
   const resultPath = (id: string) => `/v3/async/task-result?task_id=${id}`;
   const hot = ids[0];
-  const resultBody = await (await fetch(`${api.value}${resultPath(hot)}`, { headers })).text();
-  const bare = await startProcess(
-    ['--import', 'tsx', 'bench/bare-server.ts', String(barePort)],
-    (line) => (line === 'listening' ? `http://127.0.0.1:${barePort}` : undefined),
-    { BARE_GET_BODY: resultBody },
-  );
+  const bare = await startBareServer(barePort, await fetch(`${api.value}${resultPath(hot)}`, { headers }));
   const random = seededRandom(seed);
   const allCases: Case[] = [
     { id: 'hot', name: 'task result, hot task', bare: { url: `${bare.value}/bare` }, ours: { url: `${api.value}${resultPath(hot)}`, headers } },
@@ -183,8 +196,8 @@ async function measureStore(store: string): Promise<Outcome[]> {
   try {
     // Warm both sides of every case so the JIT is not measured.
     for (const entry of cases) {
-      await load(entry.bare, 2);
-      await load(entry.ours, 2);
+      await load(bare.child.pid!, entry.bare, 2);
+      await load(api.child.pid!, entry.ours, 2);
     }
     const outcomes: Outcome[] = [];
     for (const entry of cases) {
@@ -192,8 +205,8 @@ async function measureStore(store: string): Promise<Outcome[]> {
       const ourRuns: Measured[] = [];
       const roundLoad: number[] = [];
       for (let round = 0; round < rounds; round++) {
-        bareRuns.push(await load(entry.bare));
-        ourRuns.push(await load(entry.ours));
+        bareRuns.push(await load(bare.child.pid!, entry.bare));
+        ourRuns.push(await load(api.child.pid!, entry.ours));
         roundLoad.push(loadavg()[0]);
       }
       const outcome = {
@@ -208,7 +221,8 @@ async function measureStore(store: string): Promise<Outcome[]> {
       console.log(
         `${store} | ${entry.name}: ours ${Math.round(outcome.ours.requestsPerSecond)} req/s, bare ${Math.round(outcome.bare.requestsPerSecond)} req/s, ` +
           `${(100 * outcome.ours.requestsPerSecond / outcome.bare.requestsPerSecond).toFixed(0)}%, rounds ${outcome.roundRatios.map((ratio) => `${(100 * ratio).toFixed(0)}%`).join(' ')}, ` +
-          `load ${roundLoad.map((value) => value.toFixed(1)).join(' ')}`,
+          `CPU µs/request server ${micros(outcome.ours.serverCpuMicros)} / ${micros(outcome.bare.serverCpuMicros)} bare, ` +
+          `autocannon ${micros(outcome.ours.clientCpuMicros)} / ${micros(outcome.bare.clientCpuMicros)}, load ${roundLoad.map((value) => value.toFixed(1)).join(' ')}`,
       );
     }
     return outcomes;
@@ -227,12 +241,13 @@ for (const store of stores) outcomes.push(...(await measureStore(store)));
 const targets: Record<string, number> = { 'task result, hot task': 0.7, [`task result, random of ${taskCount}`]: 0.5, 'submit t2v': 0.5 };
 console.log(`\nmedians of ${rounds} alternating rounds (bare, ours, …) of ${seconds} s, ${connections} connections, autocannon on the same machine (${process.version}); ` +
   `1-minute load average at the end ${loadavg()[0].toFixed(2)}\n`);
-console.log('| store | case | ours req/s | ours p50 / p99 ms | bare req/s | bare p50 / p99 ms | ours / bare | target | errors |');
-console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+console.log('| store | case | ours req/s | ours p50 / p99 ms | bare req/s | bare p50 / p99 ms | ours / bare | target | server CPU µs/req, ours / bare | errors |');
+console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const { store, name, ours, bare } of outcomes) {
   const ratio = ours.requestsPerSecond / bare.requestsPerSecond;
   console.log(
     `| ${store === 'postgres' ? 'PostgreSQL' : 'SQLite'} | ${name} | ${Math.round(ours.requestsPerSecond)} | ${ours.p50} / ${ours.p99} | ` +
-      `${Math.round(bare.requestsPerSecond)} | ${bare.p50} / ${bare.p99} | ${(100 * ratio).toFixed(0)}% | ≥ ${100 * targets[name]}% | ${ours.errors + bare.errors} |`,
+      `${Math.round(bare.requestsPerSecond)} | ${bare.p50} / ${bare.p99} | ${(100 * ratio).toFixed(0)}% | ≥ ${100 * targets[name]}% | ` +
+      `${micros(ours.serverCpuMicros)} / ${micros(bare.serverCpuMicros)} | ${ours.errors + bare.errors} |`,
   );
 }

@@ -28,6 +28,18 @@ export function startProcess(
   });
 }
 
+/**
+ * The bare Fastify server (bare-server.ts) on `port`, answering its GET with the bytes of `sample`
+ * (a response of ours): its body, and the headers every answer of ours carries (CORS).
+ */
+export async function startBareServer(port: number, sample: Response): Promise<{ child: ChildProcess; value: string }> {
+  const fixedHeaders = Object.fromEntries([...sample.headers].filter(([name]) => name.startsWith('access-control-')));
+  return startProcess(['--import', 'tsx', 'bench/bare-server.ts', String(port)], (line) => (line === 'listening' ? `http://127.0.0.1:${port}` : undefined), {
+    BARE_GET_BODY: await sample.text(),
+    BARE_HEADERS: JSON.stringify(fixedHeaders),
+  });
+}
+
 export async function stop(child: ChildProcess): Promise<void> {
   child.kill('SIGTERM');
   await once(child, 'exit');

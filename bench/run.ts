@@ -4,7 +4,7 @@
  * Run with `npm run bench` (it builds first: the server is measured as users run it).
  */
 import autocannon from 'autocannon';
-import { dispatchDelays, medianRun, percentile, serverWithTask, startProcess, startServer, stop, submitBody } from './processes.js';
+import { dispatchDelays, medianRun, percentile, serverWithTask, startBareServer, startServer, stop, submitBody } from './processes.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
@@ -34,12 +34,7 @@ async function throughput(): Promise<Measured[]> {
   // No worker: submissions are validated and durably stored, nothing renders during the load.
   const api = await serverWithTask(['--worker-concurrency', '0'], submitBody);
   const { headers, resultUrl } = api;
-  const resultBody = await (await fetch(resultUrl, { headers })).text();
-  const bare = await startProcess(
-    ['--import', 'tsx', 'bench/bare-server.ts', '47811'],
-    (line) => (line === 'listening' ? 'http://127.0.0.1:47811' : undefined),
-    { BARE_GET_BODY: resultBody },
-  );
+  const bare = await startBareServer(47811, await fetch(resultUrl, { headers }));
   const endpoints: [string, autocannon.Options][] = [
     ['bare POST', { url: `${bare.value}/bare`, method: 'POST', headers: { 'content-type': 'application/json' }, body: submitBody }],
     ['submit t2v', { url: `${api.url}/v3/async/wan2.7-t2v`, method: 'POST', headers, body: submitBody }],

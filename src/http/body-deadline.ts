@@ -32,7 +32,9 @@ const closeGraceMs = 2000;
 export function installBodyDeadline(app: FastifyInstance, options: BodyDeadlineOptions): void {
   app.addHook('onRequest', (request, reply, done) => {
     if (hasBody(request.raw) && !request.raw.complete) {
-      watches.set(request, new BodyWatch(request.raw, () => !reply.raw.headersSent, options));
+      const watch = new BodyWatch(request.raw, () => !reply.raw.headersSent, options);
+      watches.set(request, watch);
+      armed.add(watch);
     }
     done();
   });
@@ -42,7 +44,7 @@ export function installBodyDeadline(app: FastifyInstance, options: BodyDeadlineO
     // Most bodies came in with their headers: nothing left to wait for, so no stream in between
     // (one per request would cost a small submission a third of its time).
     if (bodyArrived(request.raw)) {
-      watch.stop();
+      armed.delete(watch);
       watches.delete(request);
       return done(null, payload);
     }
@@ -51,6 +53,39 @@ export function installBodyDeadline(app: FastifyInstance, options: BodyDeadlineO
 }
 
 const watches = new WeakMap<FastifyRequest, BodyWatch>();
+
+/** How often the armed deadlines are checked: a deadline passes at most this late. */
+const sweepMs = 250;
+
+/**
+ * The deadlines of the bodies still arriving, checked together by one timer that runs while
+ * there are some. A timer of its own for every request (armed, then cleared a moment later when
+ * the body is in, with a listener to clear it) cost a sixth of a small submission's CPU.
+ */
+class ArmedDeadlines {
+  private readonly watches = new Set<BodyWatch>();
+  private timer: NodeJS.Timeout | undefined;
+
+  add(watch: BodyWatch): void {
+    this.watches.add(watch);
+    this.timer ??= setInterval(() => this.sweep(), sweepMs).unref();
+  }
+
+  delete(watch: BodyWatch): void {
+    this.watches.delete(watch);
+  }
+
+  private sweep(): void {
+    const now = performance.now();
+    for (const watch of this.watches) if (watch.settled(now)) this.watches.delete(watch);
+    if (this.watches.size === 0) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
+  }
+}
+
+const armed = new ArmedDeadlines();
 
 /** `reading` (a route reading the request itself), failed with the 408 when the body's deadline passes first. */
 export function untilBodyDeadline<T>(request: FastifyRequest, reading: Promise<T>): Promise<T> {
@@ -77,13 +112,10 @@ function bodyArrived(raw: IncomingMessage): boolean {
 class BodyWatch {
   private readonly startedAt = performance.now();
   private readonly startBytes: number;
-  private timer: NodeJS.Timeout;
   private body?: PassThrough;
+  private failure?: ApiError;
+  private failed?: Promise<ApiError>;
   private pass?: (error: ApiError) => void;
-  /** Settles with the 408 when the deadline passes while the answer can still be given; never otherwise. */
-  readonly passed = new Promise<ApiError>((resolve) => {
-    this.pass = resolve;
-  });
 
   constructor(
     private readonly raw: IncomingMessage,
@@ -91,14 +123,18 @@ class BodyWatch {
     private readonly options: BodyDeadlineOptions,
   ) {
     this.startBytes = raw.socket.bytesRead;
-    this.timer = setTimeout(() => this.check(), options.timeoutSeconds * 1000);
-    // Ends with the request: its body read, or its connection gone.
-    raw.once('close', () => clearTimeout(this.timer));
   }
 
-  /** Disarms the deadline: the body is in. */
-  stop(): void {
-    clearTimeout(this.timer);
+  /**
+   * Settles with the 408 when the deadline passes while the answer can still be given; never
+   * otherwise. Made when first asked for: only a route that reads the request itself asks.
+   */
+  get passed(): Promise<ApiError> {
+    this.failed ??= new Promise((resolve) => {
+      if (this.failure) resolve(this.failure);
+      else this.pass = resolve;
+    });
+    return this.failed;
   }
 
   /** The body as the route reads it; the deadline fails it with the 408. */
@@ -113,25 +149,23 @@ class BodyWatch {
     return body;
   }
 
-  private check(): void {
-    if (this.raw.complete || this.raw.destroyed) return;
+  /** Whether nothing is left to watch at `now`: the body in, the connection gone, or the deadline passed and acted on. */
+  settled(now: number): boolean {
+    if (this.raw.complete || this.raw.destroyed) return true;
     const received = this.raw.socket.bytesRead - this.startBytes;
     const deadline = this.startedAt + (this.options.timeoutSeconds + received / this.options.minBytesPerSecond) * 1000;
-    const wait = deadline - performance.now();
-    if (wait > 0) {
-      this.timer = setTimeout(() => this.check(), wait);
-      return;
-    }
+    if (now < deadline) return false;
     const readByRoute = this.body ? !this.body.destroyed : isMultipart(this.raw);
     if (readByRoute && this.canAnswer()) {
-      const error = this.timeoutError(received);
-      this.body?.destroy(error);
-      this.pass?.(error);
+      this.failure = this.timeoutError(received);
+      this.body?.destroy(this.failure);
+      this.pass?.(this.failure);
       // The 408 closes the connection once sent; this covers a route that never reads its body.
-      this.timer = setTimeout(() => this.raw.socket.destroy(), closeGraceMs);
+      setTimeout(() => this.raw.socket.destroy(), closeGraceMs).unref();
     } else {
       this.raw.socket.destroy();
     }
+    return true;
   }
 
   private timeoutError(received: number): ApiError {

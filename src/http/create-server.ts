@@ -17,6 +17,7 @@ import { answerConnect, answerExpectation, clientErrorHandler, frameworkErrorHan
 import { installJsonBodyParser } from './json-body-parser.js';
 import { installRateLimit, type RateLimitOptions } from './rate-limit.js';
 import { installRequestGuards } from './request-guards.js';
+import { lazyRequestLogger } from './request-logger.js';
 import { fileRoutes } from './routes/files.js';
 import { healthRoutes } from './routes/health.js';
 import { type MetricsExposition, metricsRoute } from './routes/metrics.js';
@@ -92,6 +93,7 @@ export function createServer(dependencies: ServerDependencies): FastifyInstance 
     loggerInstance: dependencies.logger as FastifyBaseLogger,
     // One log line per request costs a third of the throughput; task events are logged instead.
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: lazyRequestLogger,
     bodyLimit: dependencies.maxBodyBytes,
     http: {
       // Headers must be in within the limit; bodies have their own deadline (body-deadline.ts),

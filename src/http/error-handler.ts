@@ -107,21 +107,40 @@ export interface ClientErrorLimits {
 /**
  * Node's `clientError`: the bytes on a connection are not HTTP (a bad request line, header or
  * chunk, conflicting lengths), the headers are too large, or they did not arrive in time. No
- * request exists, so the answer is written on the socket itself, and only if no answer has
- * started on it.
+ * request exists, so the answer is written on the socket itself, after the answers of the
+ * requests that came before the bad bytes on the same connection (pipelined), and the
+ * connection closes.
  */
 export function clientErrorHandler(limits: ClientErrorLimits): (error: ParserError, socket: Socket) => void {
   return (error, socket) => {
     // Gone, or already answered (the parser reports again if more bytes come meanwhile).
     if (error.code === 'ECONNRESET' || socket.destroyed || socket.writableEnded) return;
-    const inFlight = (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage;
-    // An answer already under way cannot be followed by another on the same connection.
-    if (!socket.writable || inFlight?.headersSent) {
+    const inFlight = responseOn(socket);
+    const inItsBody = inFlight !== undefined && !inFlight.req.complete;
+    // Bad bytes in the body of the request being answered: its answer is cut, or replaced by this one.
+    if (!socket.writable || (inItsBody && inFlight.headersSent)) {
       socket.destroy();
       return;
     }
-    endWith(socket, rawResponse(toClientApiError(error, limits)));
+    const answer = rawResponse(toClientApiError(error, limits));
+    if (inItsBody) endWith(socket, answer);
+    else endAfterAnswers(socket, answer);
   };
+}
+
+/**
+ * Ends the connection with `answer` once the response on it, if any, is finished: a valid
+ * request followed by bad bytes keeps its answer. Node may close the connection after that
+ * answer itself (a request that asked to close it, or HTTP/1.0), and then nothing follows it.
+ */
+function endAfterAnswers(socket: Socket, answer: string): void {
+  if (socket.destroyed || socket.writableEnded || !socket.writable) return;
+  const inFlight = responseOn(socket);
+  if (inFlight !== undefined) {
+    inFlight.once('finish', () => endAfterAnswers(socket, answer));
+    return;
+  }
+  endWith(socket, answer);
 }
 
 function toClientApiError(error: ParserError, limits: ClientErrorLimits): ApiError {
@@ -173,6 +192,11 @@ export function answerExpectation(request: IncomingMessage, response: ServerResp
  * Answers and closes. The client may still be sending: closing at once could reset the
  * connection before it reads the answer, so it gets a moment to read it.
  */
+/** The response now on the connection: Node moves the next pipelined one there when one finishes. */
+function responseOn(socket: Socket): ServerResponse | undefined {
+  return (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage ?? undefined;
+}
+
 function endWith(socket: Duplex, response: string): void {
   socket.end(response);
   setTimeout(() => socket.destroy(), lingerMs).unref();

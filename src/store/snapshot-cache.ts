@@ -11,6 +11,9 @@ export const snapshotRecheckMs = 1000;
 /** Snapshots a store keeps decoded; past this many the least recently stored are dropped. */
 export const snapshotCacheEntries = 10_000;
 
+/** Slots of the filter of tasks read once lately (a power of two): 256 KB. */
+const seenSlots = 65_536;
+
 interface Kept {
   snapshot: TaskSnapshot;
   /** When the database last confirmed this version; -Infinity when a change may have crossed the reading. */
@@ -25,6 +28,15 @@ interface Kept {
  */
 export class SnapshotCache {
   private readonly entries = new Map<string, Kept>();
+  /**
+   * A fingerprint of each task read lately, in the slot its hash picks: a snapshot is kept from
+   * the task's second reading on. Clients poll a task again and again, and those polls are served
+   * from the second; a task read once among many (a listing, a crawler, a client that polls
+   * thousands of tasks in turn) would only push a useful copy out and leave garbage for the
+   * collector, which cost a tenth of such a poll's CPU. A slot shared by two tasks only keeps one
+   * copy too many.
+   */
+  private readonly seen = new Uint32Array(seenSlots);
 
   /** The kept snapshot of a task, if the database confirmed it less than snapshotRecheckMs before `now`. */
   fresh(id: string, now: number): TaskSnapshot | undefined {
@@ -37,11 +49,25 @@ export class SnapshotCache {
     return this.entries.get(id)?.snapshot;
   }
 
-  /** Keeps a snapshot the database showed to be current at `checkedAt`, as the most recently used. */
+  /**
+   * Keeps a snapshot the database showed to be current at `checkedAt`, as the most recently used;
+   * a task read for the first time lately is only noted (see `seen`).
+   */
   keep(snapshot: TaskSnapshot, checkedAt: number): void {
-    this.entries.delete(snapshot.id);
+    if (!this.entries.delete(snapshot.id) && !this.seenBefore(snapshot.id)) return;
     if (this.entries.size >= snapshotCacheEntries) this.entries.delete(this.entries.keys().next().value!);
     this.entries.set(snapshot.id, { snapshot, checkedAt });
+  }
+
+  /** Whether `id` was read lately; notes that it was. */
+  private seenBefore(id: string): boolean {
+    // FNV-1a over the id's UTF-16 code units: cheap, and spread enough for ids alike in their first half.
+    let hash = 0x811c9dc5;
+    for (let index = 0; index < id.length; index++) hash = Math.imul(hash ^ id.charCodeAt(index), 0x01000193);
+    const slot = hash & (seenSlots - 1);
+    if (this.seen[slot] === hash >>> 0) return true;
+    this.seen[slot] = hash >>> 0;
+    return false;
   }
 
   /** Forgets a task, unless its kept copy is already of `version` (a change this copy came from). */

@@ -72,6 +72,18 @@ test('bytes that are not HTTP are answered 400 MALFORMED_REQUEST, naming the fau
   }
 });
 
+test('bad bytes after a pipelined request: the request keeps its answer, the 400 follows it, then the connection closes', async () => {
+  const taskResult = `GET /v3/async/task-result?task_id=missing HTTP/1.1\r\nHost: x\r\n${auth}\r\n`;
+  const exchange = await send(`GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n${taskResult}G\u0001T / HTTP/1.1\r\n\r\n`);
+  assert.deepEqual(exchange.responses.map((response) => response.status), [200, 404, 400], 'each request answered in order, then the bad bytes');
+  assertDocumented(exchange.responses[2], 400, 'MALFORMED_REQUEST');
+  assert.equal(exchange.closed, true);
+  // A request that asked to close the connection (here HTTP/2.0 read as HTTP/1): its answer, and nothing after it.
+  const closing = await send('GET /openapi.json HTTP/2.0\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+  assert.deepEqual(closing.responses.map((response) => response.status), [200]);
+  assert.equal(closing.closed, true);
+});
+
 test('a URL that does not decode, a missing Host and a CONNECT get the documented body too', async () => {
   const badEscape = await send('GET /v3/files/%E0%A4%A HTTP/1.1\r\nHost: x\r\n\r\n');
   assert.match(assertDocumented(badEscape.responses[0], 400, 'MALFORMED_REQUEST').message, /%E0%A4%A/);

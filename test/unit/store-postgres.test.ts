@@ -189,6 +189,8 @@ describe('PostgreSQL: what several processes share', { skip }, () => {
     try {
       const task = newTask();
       await first.tasks.insert(task);
+      // Read twice: a task's copy is kept from its second reading on.
+      await second.tasks.getSnapshot(task.id);
       assert.equal((await second.tasks.getSnapshot(task.id))?.status, 'TASK_STATUS_QUEUED');
       const heard = nextEvent(second, (event) => event.type === 'changed', 2000);
       await first.tasks.leaseNext('w', 60_000, ['wan2.7-t2v']);
@@ -216,6 +218,7 @@ describe('PostgreSQL: what several processes share', { skip }, () => {
       const tasks = Array.from({ length: 60 }, () => newTask());
       await Promise.all(tasks.map((task) => first.tasks.insert(task)));
       // A kept copy, one version behind once the task is leased: its columns must come with the batch.
+      await second.tasks.getSnapshot(tasks[0].id);
       await second.tasks.getSnapshot(tasks[0].id);
       await first.tasks.leaseNext('w', 60_000, ['wan2.7-t2v']);
       await sleep(snapshotRecheckMs);

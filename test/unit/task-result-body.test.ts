@@ -28,6 +28,9 @@ async function finishedTask() {
     return JSON.stringify(view);
   };
   const body = async () => JSON.parse(await service.resultBody(id, keyId, serialize)) as TaskResultResponse;
+  // A first poll: the store keeps a task's snapshot (and the body with it) from its second reading on.
+  await body();
+  serialized = 0;
   return { store, clock, id, body, serializations: () => serialized };
 }
 
