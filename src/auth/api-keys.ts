@@ -39,8 +39,9 @@ export function keyFromAuthorization(header: string | undefined): string | undef
  * Remembers keys that authenticated, for `ttlMs`, so a client polling many times a second
  * costs one database read per interval instead of one per request. The price: a revoked key
  * keeps working for at most `ttlMs` on a process that saw it just before. The cache is keyed by
- * the key as presented, to spare the hash on a hit; it lives only in this process's memory,
- * where the key passes anyway.
+ * the `Authorization` header as sent, to spare the parsing and the hash on a hit (the rate-limit
+ * hook and the route both ask, on every request); it lives only in this process's memory, where
+ * the key passes anyway.
  */
 export class CachedAuthenticator {
   private readonly cache = new Map<string, { record: ApiKeyRecord; expiresAt: number }>();
@@ -57,8 +58,7 @@ export class CachedAuthenticator {
    * hook run on every request checks before it pays for a promise. Undefined says nothing of the key.
    */
   known(header: string | undefined): ApiKeyRecord | undefined {
-    const key = keyFromAuthorization(header);
-    const cached = key === undefined ? undefined : this.cache.get(key);
+    const cached = header === undefined ? undefined : this.cache.get(header);
     return cached !== undefined && cached.expiresAt > this.clock() ? cached.record : undefined;
   }
 
@@ -66,16 +66,16 @@ export class CachedAuthenticator {
     const known = this.known(header);
     if (known !== undefined) return known;
     const key = keyFromAuthorization(header);
-    if (key === undefined) throw errors.missingApiKey();
+    if (header === undefined || key === undefined) throw errors.missingApiKey();
     const now = this.clock();
     const record = await this.store.findByHash(hashApiKey(key));
     if (!record) {
-      this.cache.delete(key);
+      this.cache.delete(header);
       throw errors.invalidApiKey();
     }
     // Bounded: past the limit the cache starts over rather than growing with every key seen.
     if (this.cache.size >= this.maxEntries) this.cache.clear();
-    this.cache.set(key, { record, expiresAt: now + this.ttlMs });
+    this.cache.set(header, { record, expiresAt: now + this.ttlMs });
     return record;
   }
 }

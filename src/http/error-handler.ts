@@ -188,15 +188,15 @@ export function answerExpectation(request: IncomingMessage, response: ServerResp
   response.writeHead(417, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' }).end(body);
 }
 
-/**
- * Answers and closes. The client may still be sending: closing at once could reset the
- * connection before it reads the answer, so it gets a moment to read it.
- */
 /** The response now on the connection: Node moves the next pipelined one there when one finishes. */
 function responseOn(socket: Socket): ServerResponse | undefined {
   return (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage ?? undefined;
 }
 
+/**
+ * Answers and closes. The client may still be sending: closing at once could reset the
+ * connection before it reads the answer, so it gets a moment to read it.
+ */
 function endWith(socket: Duplex, response: string): void {
   socket.end(response);
   setTimeout(() => socket.destroy(), lingerMs).unref();
