@@ -129,8 +129,8 @@ interface Case {
   /** What BENCH_CASES calls it. */
   id: string;
   name: string;
-  bare: autocannon.Options;
-  ours: autocannon.Options;
+  /** The requests of the case, sent alike to the server at `base` (ours or the bare one). */
+  requests: (base: string) => autocannon.Options;
 }
 
 const micros = (value: number) => value.toFixed(0);
@@ -165,39 +165,42 @@ async function measureStore(store: string): Promise<Outcome[]> {
   const resultPath = (id: string) => `/v3/async/task-result?task_id=${id}`;
   const hot = ids[0];
   const bare = await startBareServer(barePort, await fetch(`${api.value}${resultPath(hot)}`, { headers }));
-  const random = seededRandom(seed);
+  // One sequence of random ids per side, from the same seed, drawn on through the rounds (a round
+  // starting the sequence over would poll tasks the last round already read).
+  const randomOf = new Map([api.value, bare.value].map((base) => [base, seededRandom(seed)]));
   const allCases: Case[] = [
-    { id: 'hot', name: 'task result, hot task', bare: { url: `${bare.value}/bare` }, ours: { url: `${api.value}${resultPath(hot)}`, headers } },
+    { id: 'hot', name: 'task result, hot task', requests: (base) => ({ url: `${base}${resultPath(hot)}`, headers }) },
     {
       id: 'random',
       name: `task result, random of ${ids.length}`,
-      bare: { url: `${bare.value}/bare` },
-      ours: {
-        url: api.value,
-        headers,
-        requests: [
-          {
-            setupRequest: (request) => {
-              request.path = resultPath(ids[Math.floor(random() * ids.length)]);
-              return request;
+      requests: (base) => {
+        const random = randomOf.get(base)!;
+        return {
+          url: base,
+          headers,
+          requests: [
+            {
+              setupRequest: (request) => {
+                request.path = resultPath(ids[Math.floor(random() * ids.length)]);
+                return request;
+              },
             },
-          },
-        ],
+          ],
+        };
       },
     },
     {
       id: 'submit',
       name: 'submit t2v',
-      bare: { url: `${bare.value}/bare`, method: 'POST', headers: { 'content-type': 'application/json' }, body: submitBody },
-      ours: { url: `${api.value}/v3/async/wan2.7-t2v`, method: 'POST', headers, body: submitBody },
+      requests: (base) => ({ url: `${base}/v3/async/wan2.7-t2v`, method: 'POST', headers, body: submitBody }),
     },
   ];
   const cases = allCases.filter((entry) => caseNames.includes(entry.id));
   try {
     // Warm both sides of every case so the JIT is not measured.
     for (const entry of cases) {
-      await load(bare.child.pid!, entry.bare, 2);
-      await load(api.child.pid!, entry.ours, 2);
+      await load(bare.child.pid!, entry.requests(bare.value), 2);
+      await load(api.child.pid!, entry.requests(api.value), 2);
     }
     const outcomes: Outcome[] = [];
     for (const entry of cases) {
@@ -205,8 +208,8 @@ async function measureStore(store: string): Promise<Outcome[]> {
       const ourRuns: Measured[] = [];
       const roundLoad: number[] = [];
       for (let round = 0; round < rounds; round++) {
-        bareRuns.push(await load(bare.child.pid!, entry.bare));
-        ourRuns.push(await load(api.child.pid!, entry.ours));
+        bareRuns.push(await load(bare.child.pid!, entry.requests(bare.value)));
+        ourRuns.push(await load(api.child.pid!, entry.requests(api.value)));
         roundLoad.push(loadavg()[0]);
       }
       const outcome = {

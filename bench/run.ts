@@ -31,14 +31,17 @@ async function load(name: string, options: autocannon.Options): Promise<Measured
 }
 
 async function throughput(): Promise<Measured[]> {
-  // No worker: submissions are validated and durably stored, nothing renders during the load.
-  const api = await serverWithTask(['--worker-concurrency', '0'], submitBody);
+  // No worker: submissions are validated and durably stored, nothing renders during the load. No
+  // cap on queued tasks either: without a worker the queue only grows, and past the default cap
+  // the load would measure refusals, not submissions.
+  const api = await serverWithTask(['--worker-concurrency', '0', '--max-queued-tasks', '0'], submitBody);
   const { headers, resultUrl } = api;
   const bare = await startBareServer(47811, await fetch(resultUrl, { headers }));
   const endpoints: [string, autocannon.Options][] = [
-    ['bare POST', { url: `${bare.value}/bare`, method: 'POST', headers: { 'content-type': 'application/json' }, body: submitBody }],
+    // The bare server is sent the very requests ours is (bare-server.ts).
+    ['bare POST', { url: `${bare.value}/v3/async/wan2.7-t2v`, method: 'POST', headers, body: submitBody }],
     ['submit t2v', { url: `${api.url}/v3/async/wan2.7-t2v`, method: 'POST', headers, body: submitBody }],
-    ['bare GET', { url: `${bare.value}/bare` }],
+    ['bare GET', { url: `${bare.value}${resultUrl.slice(api.url.length)}`, headers }],
     ['task result', { url: resultUrl, headers }],
   ];
   try {
