@@ -2,6 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import { invalidRequest } from '../spec/api-error.js';
 import { maxNestingDepth, nestedTooDeep } from '../models/validate-request.js';
 
+/** The media type of the bodies this parser reads. */
+export const jsonContentType = 'application/json';
+
 /**
  * Fastify's JSON parser (with its refusal of `__proto__` and `constructor.prototype` keys),
  * preceded by the nesting limit, checked on the raw text without recursion before anything is
@@ -9,8 +12,9 @@ import { maxNestingDepth, nestedTooDeep } from '../models/validate-request.js';
  */
 export function installJsonBodyParser(app: FastifyInstance): void {
   const parse = app.getDefaultJsonParser('error', 'error');
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+  app.removeContentTypeParser(jsonContentType);
+  // Read as a string: Fastify's own body reader buffers the body first (see body-deadline.ts).
+  app.addContentTypeParser(jsonContentType, { parseAs: 'string' }, (request, body, done) => {
     const text = body as string;
     if (text.trim() === '') return done(invalidRequest('body', 'the request body is empty: send a JSON object'), undefined);
     if (nestsDeeperThan(text, maxNestingDepth)) return done(nestedTooDeep(), undefined);

@@ -5,9 +5,10 @@
  * the tasks that arrive while one commit waits on the disk are all stored by the next one (group
  * commit), and the main thread serves requests throughout.
  *
- * Each task is admitted in its own savepoint of the batch: its idempotency key is looked up and its
- * key's totals read (kept by triggers, see migrations.ts) in the same transaction that inserts it, and this thread is the only one
- * that inserts tasks, so two submissions can never pass a limit together. One task refused or
+ * A task with checks is admitted in its own savepoint of the batch: its idempotency key is looked
+ * up and its key's totals read (kept by triggers, see migrations.ts) in the same transaction that
+ * inserts it, and this thread is the only one that inserts tasks, so two submissions can never
+ * pass a limit together. A task without any is one INSERT, atomic by itself. One task refused or
  * broken does not undo the others of its batch.
  *
  * Plain JavaScript on purpose: a worker's entry file is loaded without the TypeScript loader on
@@ -40,6 +41,17 @@ const counters = /** @type {const} */ ([
   ['maxQueuedTotal', 'queuedTotal', () => undefined],
 ]);
 
+/** Whether storing `message` asks for more than its INSERT: an idempotency key, a limit, a test-mode delivery. */
+function checked(/** @type {Message} */ message) {
+  return message.idempotency !== undefined || message.finishedAs !== undefined || counters.some(([limit]) => message.admission?.[limit] !== undefined);
+}
+
+/** Stores a task that asks for nothing but its row. */
+function insertTask(/** @type {Message} */ message) {
+  statements.insertTask.run(message.row);
+  return { outcome: 'created', id: message.row.id };
+}
+
 const admitOne = db.transaction((/** @type {Message} */ message) => {
   const { row, idempotency, admission } = message;
   if (idempotency) {
@@ -64,7 +76,7 @@ const admitOne = db.transaction((/** @type {Message} */ message) => {
       statements.insertDelivery.run({ id: message.deliveryId, taskId: row.id, keyId: row.keyId, url: row.webhookUrl, now: row.createdAt });
     }
   } else {
-    statements.insertTask.run(row);
+    insertTask(message);
   }
   if (idempotency) {
     statements.saveIdempotency.run({ keyId: row.keyId, key: idempotency.key, bodyHash: idempotency.bodyHash, taskId: row.id, expiresAt: idempotency.expiresAt });
@@ -75,7 +87,8 @@ const admitOne = db.transaction((/** @type {Message} */ message) => {
 const admitAll = db.transaction((/** @type {Message[]} */ messages) =>
   messages.map((message) => {
     try {
-      return { requestId: message.requestId, result: admitOne(message) };
+      // One INSERT is atomic by itself: only a task with checks needs a savepoint of its own.
+      return { requestId: message.requestId, result: checked(message) ? admitOne(message) : insertTask(message) };
     } catch (error) {
       // The driver's code (SQLITE_FULL …) crosses too: it tells a full disk from a bad row.
       const { message: text, code } = /** @type {Error & { code?: string }} */ (error);
