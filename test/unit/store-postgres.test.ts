@@ -164,9 +164,13 @@ describe('PostgreSQL: what several processes share', { skip }, () => {
     const before = await PostgresStore.open({ url, poolSize: 2 });
     const expected = await fillKey(before, 'old', now);
     await before.close();
-    // Back to the schema before the key totals' migration (step 3), its rows kept.
-    await adminQuery(`DROP TRIGGER tasks_count_2_key ON ${schema}.tasks; DROP FUNCTION ${schema}.count_key_tasks();
-      ALTER TRIGGER tasks_count_1_queue ON ${schema}.tasks RENAME TO tasks_count_queued;
+    // Back to the schema before the key totals' migration (step 3), its rows kept: the row
+    // trigger of the queue total as it was then, counting inserts too.
+    await adminQuery(`DROP TRIGGER tasks_count_3_inserted ON ${schema}.tasks; DROP FUNCTION ${schema}.count_inserted_tasks();
+      DROP TRIGGER tasks_count_2_key ON ${schema}.tasks; DROP FUNCTION ${schema}.count_key_tasks();
+      DROP TRIGGER tasks_count_1_queue ON ${schema}.tasks;
+      CREATE TRIGGER tasks_count_queued AFTER INSERT OR DELETE OR UPDATE OF status ON ${schema}.tasks
+        FOR EACH ROW EXECUTE FUNCTION ${schema}.count_queued_tasks();
       DROP FUNCTION ${schema}.task_spent_millis(text, double precision, double precision); DROP FUNCTION ${schema}.utc_period_start(text, bigint);
       DROP TABLE ${schema}.key_counts, ${schema}.key_seconds; DELETE FROM ${schema}.schema_migrations WHERE version >= 3`);
     const after = await PostgresStore.open({ url, poolSize: 2 });

@@ -228,6 +228,44 @@ const migrations: readonly string[] = [
   ALTER TRIGGER tasks_count_queued ON tasks RENAME TO tasks_count_1_queue;
   ALTER TRIGGER tasks_count_key ON tasks RENAME TO tasks_count_2_key;
   `,
+  // New tasks are counted once per statement, not once per row: a grouped insert of many rows
+  // (grouped-inserts.ts) made the row triggers update the same queue and key total rows once per
+  // row (a new row version each time, and PL/pgSQL per row), which cost the database more CPU
+  // than the rest of the insert. The statement's rows are summed from its transition table,
+  // queue first and in the transaction's one slot, as the row triggers do (see the step above).
+  // Changes of a task and deletions keep their row triggers.
+  `
+  DROP TRIGGER tasks_count_1_queue ON tasks;
+  DROP TRIGGER tasks_count_2_key ON tasks;
+  CREATE TRIGGER tasks_count_1_queue AFTER DELETE OR UPDATE OF status ON tasks
+    FOR EACH ROW EXECUTE FUNCTION count_queued_tasks();
+  CREATE TRIGGER tasks_count_2_key AFTER DELETE OR UPDATE OF status, billable_seconds, billed_seconds ON tasks
+    FOR EACH ROW EXECUTE FUNCTION count_key_tasks();
+  CREATE FUNCTION count_inserted_tasks() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+  DECLARE
+    target SMALLINT := txid_current() % ${queueSlots};
+    queued_delta BIGINT;
+  BEGIN
+    SELECT count(*) INTO queued_delta FROM inserted WHERE status = ${queued};
+    IF queued_delta <> 0 THEN
+      UPDATE queue_size SET queued = queued + queued_delta WHERE slot = target;
+    END IF;
+    INSERT INTO key_counts AS counts (key_id, slot, queued, in_flight)
+      SELECT key_id, target, count(*) FILTER (WHERE status = ${queued}), count(*) FILTER (WHERE status IN (${queued}, ${processing}))
+      FROM inserted GROUP BY key_id
+      HAVING count(*) FILTER (WHERE status IN (${queued}, ${processing})) <> 0
+      ON CONFLICT (key_id, slot) DO UPDATE SET queued = counts.queued + excluded.queued, in_flight = counts.in_flight + excluded.in_flight;
+    INSERT INTO key_seconds AS seconds (key_id, span, starts_at, slot, millis)
+      SELECT key_id, span, utc_period_start(span, created_at), target, sum(task_spent_millis(status, billable_seconds, billed_seconds))
+      FROM inserted CROSS JOIN (VALUES ('day'), ('month')) AS spans (span)
+      GROUP BY key_id, span, utc_period_start(span, created_at)
+      HAVING sum(task_spent_millis(status, billable_seconds, billed_seconds)) <> 0
+      ON CONFLICT (key_id, span, starts_at, slot) DO UPDATE SET millis = seconds.millis + excluded.millis;
+    RETURN NULL;
+  END $$;
+  CREATE TRIGGER tasks_count_3_inserted AFTER INSERT ON tasks REFERENCING NEW TABLE AS inserted
+    FOR EACH STATEMENT EXECUTE FUNCTION count_inserted_tasks();
+  `,
 ];
 
 /**
