@@ -1,7 +1,9 @@
 /**
  * The hot path measured from outside: the built `wan serve` process against a bare Fastify server
  * answering the same bytes, on SQLite and on PostgreSQL, in alternating rounds (bare, ours, bare,
- * ours …) so that whatever else loads the machine hits both sides alike. Cases:
+ * ours …) so that whatever else loads the machine hits both sides alike. Both sides are sent the
+ * very same requests (bare-server.ts answers on the API's paths), so that autocannon, which
+ * shares the two cores with the server, costs both the same. Cases:
  *
  * - task result of one hot task (a finished task with a result video, so its URL is signed);
  * - task result of a random task among 200,000 of the key's (far more than any cache holds);
