@@ -53,12 +53,6 @@ export function installBodyDeadline(app: FastifyInstance, options: BodyDeadlineO
       watch.bufferedByFastify();
       return done(null, payload);
     }
-    // A body already in (an earlier hook waited) leaves nothing to watch: no stream in between.
-    if (bodyArrived(request.raw)) {
-      armed.delete(watch);
-      watches.delete(request);
-      return done(null, payload);
-    }
     done(null, watch.readable(payload));
   });
 }
@@ -118,13 +112,6 @@ function isJson(raw: IncomingMessage): boolean {
 
 function hasBody(raw: IncomingMessage): boolean {
   return raw.headers['transfer-encoding'] !== undefined || Number(raw.headers['content-length']) > 0;
-}
-
-/** Whether the whole body is in: read, or waiting in the request's buffer for the route. */
-function bodyArrived(raw: IncomingMessage): boolean {
-  if (raw.complete) return true;
-  const length = raw.headers['content-length'];
-  return raw.headers['transfer-encoding'] === undefined && length !== undefined && raw.readableLength >= Number(length);
 }
 
 class BodyWatch {

@@ -41,9 +41,9 @@ const counters = /** @type {const} */ ([
   ['maxQueuedTotal', 'queuedTotal', () => undefined],
 ]);
 
-/** Whether storing `message` asks for more than its INSERT: an idempotency key, a limit, a test-mode delivery. */
+/** Whether storing `message` asks for more than its INSERT: an idempotency key, limits (sent only when the key has some), a test-mode delivery. */
 function checked(/** @type {Message} */ message) {
-  return message.idempotency !== undefined || message.finishedAs !== undefined || counters.some(([limit]) => message.admission?.[limit] !== undefined);
+  return message.idempotency !== undefined || message.admission !== undefined || message.finishedAs !== undefined;
 }
 
 /** Stores a task that asks for nothing but its row. */
