@@ -38,26 +38,43 @@ const closeGraceMs = 2000;
  * route awaits the form through `untilBodyDeadline` instead.
  */
 export function installBodyDeadline(app: FastifyInstance, options: BodyDeadlineOptions): void {
+  // Declared up front, so that every request object has the same shape (Fastify's advice).
+  app.decorateRequest(bodyWatch, null);
   app.addHook('onRequest', (request, reply, done) => {
     if (hasBody(request.raw) && !request.raw.complete) {
       const watch = new BodyWatch(request.raw, () => !reply.raw.headersSent, options);
-      watches.set(request, watch);
+      (request as WatchedRequest)[bodyWatch] = watch;
       armed.add(watch);
     }
     done();
   });
   app.addHook('preParsing', (request, _reply, payload, done) => {
-    const watch = watches.get(request);
-    if (watch === undefined || isMultipart(request.raw)) return done(null, payload);
+    const watch = (request as WatchedRequest)[bodyWatch];
+    if (!watch || isMultipart(request.raw)) return done(null, payload);
     if (isJson(request.raw)) {
       watch.bufferedByFastify();
       return done(null, payload);
     }
     done(null, watch.readable(payload));
   });
+  // A parsed body is in: its watch leaves the set now rather than at the next sweep, which would
+  // keep the request and all it holds alive for up to sweepMs (see bodyWatch).
+  app.addHook('preValidation', (request, _reply, done) => {
+    const watch = (request as WatchedRequest)[bodyWatch];
+    if (watch && request.raw.complete) armed.delete(watch);
+    done();
+  });
 }
 
-const watches = new WeakMap<FastifyRequest, BodyWatch>();
+/**
+ * A request's watch, kept on the request itself: it lives exactly as long. Not in a WeakMap: V8's
+ * young-generation collections keep every WeakMap entry whose key is young, so each submission's
+ * request, reply and socket state survived them and was promoted to the old generation (2.4 MB
+ * per collection, which then took 5 to 16 ms instead of 0.5, and a full collection every few
+ * seconds; measured with --trace-gc-nvp).
+ */
+const bodyWatch = Symbol('bodyWatch');
+type WatchedRequest = FastifyRequest & { [bodyWatch]: BodyWatch | null };
 
 /** How often the armed deadlines are checked: a deadline passes at most this late. */
 const sweepMs = 250;
@@ -94,7 +111,7 @@ const armed = new ArmedDeadlines();
 
 /** `reading` (a route reading the request itself), failed with the 408 when the body's deadline passes first. */
 export function untilBodyDeadline<T>(request: FastifyRequest, reading: Promise<T>): Promise<T> {
-  const passed = watches.get(request)?.passed;
+  const passed = (request as WatchedRequest)[bodyWatch]?.passed;
   if (!passed) return reading;
   return Promise.race([reading, passed.then((error) => Promise.reject(error))]);
 }

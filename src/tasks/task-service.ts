@@ -49,11 +49,18 @@ export interface SubmitOptions {
   idempotencyFingerprint?: unknown;
 }
 
+/**
+ * The serialized Task Result body of a snapshot, kept on the snapshot itself: a snapshot the store
+ * replaced takes its body with it. Not in a WeakMap: V8's young-generation collections keep every
+ * entry whose key is young, so the snapshot of each task polled once among many (and its body)
+ * would be promoted to the old generation instead of dying young.
+ */
+const servedBody = Symbol('servedBody');
+type ServedSnapshot = TaskSnapshot & { [servedBody]?: { body: string; reusableUntil: number } };
+
 /** What the HTTP routes ask of tasks: accept one, read, list, cancel and delete them. */
 export class TaskService {
   private readonly clock: () => number;
-  /** Serialized Task Result bodies by the snapshot they show; a snapshot the store replaced takes its body with it. */
-  private readonly bodies = new WeakMap<TaskSnapshot, { body: string; reusableUntil: number }>();
   private readonly bodyReuseMs: number;
 
   constructor(private readonly options: TaskServiceOptions) {
@@ -135,11 +142,11 @@ export class TaskService {
   async resultBody(taskId: string, keyId: string, serialize: (view: TaskResultResponse) => string): Promise<string> {
     const task = await this.ownSnapshot(taskId, keyId);
     const now = this.clock();
-    const kept = this.bodies.get(task);
+    const kept = (task as ServedSnapshot)[servedBody];
     if (kept !== undefined && kept.reusableUntil > now) return kept.body;
     const { blobs, resultUrlTtlSeconds } = this.options;
     const body = serialize(await taskResultView(task, blobs, resultUrlTtlSeconds, now + resultUrlTtlSeconds * 1000 + this.bodyReuseMs));
-    this.bodies.set(task, { body, reusableUntil: now + this.bodyReuseMs });
+    (task as ServedSnapshot)[servedBody] = { body, reusableUntil: now + this.bodyReuseMs };
     return body;
   }
 
