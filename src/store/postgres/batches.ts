@@ -1,10 +1,10 @@
 /**
  * Calls that arrive while earlier ones are on their way to the database, gathered so that one
  * statement serves them all: under load the statement's round trip, parsing and commit are shared
- * by many callers, and a lone call still goes at once. At most `inFlight` statements at once:
- * more than one, so a batch is being sent while another is answered; few, so that under load the
- * calls gather into large batches instead of many small ones. A failed statement fails every
- * call of its batch.
+ * by many callers, and a lone call still goes at once. At most `inFlight` statements at once, the
+ * user's choice: two keep a batch on its way while another is answered; one gathers twice as many
+ * calls per statement, which is what counts when the database's own work per statement is the
+ * cost (reads). A failed statement fails every call of its batch.
  */
 export class Batches<Item, Answer> {
   private waiting: { item: Item; resolve: (answer: Answer) => void; reject: (error: unknown) => void }[] = [];

@@ -141,7 +141,12 @@ function keyLimited(admission: Admission | undefined): boolean {
 export class PgTasks implements TaskStore {
   private readonly snapshots = new SnapshotCache();
   private readonly groupedInserts: GroupedInserts;
-  /** Polls of tasks not kept fresh, read together when they arrive together. */
+  /**
+   * Polls of tasks not kept fresh, read together when they arrive together, one statement at a
+   * time: under load each statement then carries twice as many ids as with two in flight, and the
+   * database, which shares the machine, spends less per poll (random polls of 200,000 tasks, bench
+   * probes: 33–35% of the bare GET with two in flight, 46–54% with one).
+   */
   private readonly snapshotReads = new Batches<{ id: string; keptVersion: number }, unknown[] | undefined>(
     async (reads) => {
       const { rows } = await this.db.query({
@@ -153,7 +158,7 @@ export class PgTasks implements TaskStore {
       const byId = new Map<unknown, unknown[]>(rows.map((row: unknown[]) => [row[0], row.slice(1)]));
       return reads.map((read) => byId.get(read.id));
     },
-    { inFlight: 2, largest: 500 },
+    { inFlight: 1, largest: 500 },
   );
   /** Changes heard so far: a read that overlapped one may have fetched the row from before it. */
   private changesHeard = 0;
