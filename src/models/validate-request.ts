@@ -47,16 +47,23 @@ export function nestedTooDeep(): ApiError {
   });
 }
 
-/** Whether objects and arrays nest deeper than the limit, found without recursion. */
-function nestsTooDeep(value: unknown): boolean {
-  const pending: [unknown, number][] = [[value, 1]];
-  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
-    const [item, depth] = next;
-    if (typeof item !== 'object' || item === null) continue;
-    if (depth > maxNestingDepth) return true;
-    for (const child of Object.values(item)) pending.push([child, depth + 1]);
+/**
+ * A copy of a body of JSON values, refused once objects and arrays nest deeper than the limit:
+ * the check comes before any deeper recursion, so the copy's own depth is bounded too. One walk
+ * where a depth check and structuredClone (a serialisation and a parse) took two.
+ */
+function copyWithinDepth(value: unknown, depth: number): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (depth > maxNestingDepth) throw nestedTooDeep();
+  if (Array.isArray(value)) return value.map((item) => copyWithinDepth(item, depth + 1));
+  const copy: Record<string, unknown> = {};
+  for (const name of Object.keys(value)) {
+    const item = (value as Record<string, unknown>)[name];
+    // A "__proto__" key is data here (JSON.parse made it an own property), never the prototype.
+    if (name === '__proto__') Object.defineProperty(copy, name, { value: copyWithinDepth(item, depth + 1), enumerable: true, writable: true, configurable: true });
+    else copy[name] = copyWithinDepth(item, depth + 1);
   }
-  return false;
+  return copy;
 }
 
 const validators = new WeakMap<TSchema, ValidateFunction>();
@@ -87,10 +94,9 @@ export function validateAgainst(schema: TSchema, body: unknown): Record<string, 
       value: preview(body),
     });
   }
-  // Checked before the copy, the first thing that recurses (the HTTP layer checks the text earlier still).
-  if (nestsTooDeep(body)) throw nestedTooDeep();
-  // Defaults are written into the validated object; the caller's body stays as it was sent.
-  const request = structuredClone(body);
+  // Defaults are written into the validated copy; the caller's body stays as it was sent. The
+  // HTTP layer checks the nesting on the text already; bodies from elsewhere are checked here.
+  const request = copyWithinDepth(body, 1) as Record<string, unknown>;
   const validate = validatorFor(schema);
   if (!validate(request)) throw problemsError(validate.errors ?? []);
   return request as Record<string, unknown>;

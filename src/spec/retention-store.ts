@@ -11,7 +11,7 @@ export interface RetentionStore {
   uploadsToExpire(before: number, limit: number): Promise<{ id: string; blobKey: string }[]>;
   deleteUploadRecords(ids: readonly string[]): Promise<void>;
   /**
-   * Deletes up to `limit` ended tasks created before `before`, with their deliveries; answers
+   * Deletes up to `limit` tasks that ended before `before`, with their deliveries; answers
    * the result keys still kept of the deleted tasks.
    */
   deleteTasksBefore(before: number, limit: number): Promise<{ deleted: number; resultKeys: string[] }>;

@@ -232,7 +232,8 @@ export function storeConformance(name: string, open: StoreFactory, skip?: string
       assert.equal(await store.tasks.release(late.id, 'w'), true);
       await expect(4, 4, 10, 4, 'handed back');
       assert.equal((await other.tasks.leaseNext('w', lease, allModels))?.id, late.id);
-      assert.equal(await other.tasks.succeed(late.id, 'w', { results: [], extra: {}, usage: usage(2, 0.2) }, Date.now()), true);
+      // It ends yesterday too: retention (by end time) removes it below.
+      assert.equal(await other.tasks.succeed(late.id, 'w', { results: [], extra: {}, usage: usage(2, 0.2) }, yesterday), true);
       await expect(3, 3, 10, 2, 'ended: what it billed counts');
       assert.equal((await store.tasks.leaseNext('w', lease, allModels))?.id, first.id);
       assert.equal(await store.tasks.fail(first.id, 'w', { error, extra: {}, usage: null }, Date.now()), true);
@@ -601,7 +602,8 @@ export function storeConformance(name: string, open: StoreFactory, skip?: string
       await store.retention.deleteUploadRecords(['u1']);
       assert.equal(await store.uploads.findUploadByUrlHash('x1'), undefined);
 
-      const deleted = await store.retention.deleteTasksBefore(1002, 10);
+      // By end time: the tasks created at 1000 and 1001 ended at 2000 and 2001.
+      const deleted = await store.retention.deleteTasksBefore(2002, 10);
       assert.deepEqual(deleted, { deleted: 2, resultKeys: [`videos/${ids[1]}/0.mp4`] }, 'expired results are not named twice');
       assert.equal(await store.tasks.get(ids[0]), undefined);
       assert.ok(await store.tasks.get(running), 'a task in flight is never deleted');

@@ -213,6 +213,14 @@ describe('the body', () => {
     assert.ok(accepts(t2v, { ...minimalBodies['wan2.7-t2v'], extra: nested(maxNestingDepth - 2) }));
   });
 
+  it('copies a "__proto__" key inside extra as data, never as the prototype of the copy', () => {
+    const body = JSON.parse(`{"prompt":"a boat","extra":{"__proto__":{"admin":true}}}`) as Record<string, unknown>;
+    const extra = accepts(t2v, body).extra as Record<string, unknown>;
+    assert.equal(Object.getPrototypeOf(extra), Object.prototype);
+    assert.equal((extra as { admin?: unknown }).admin, undefined);
+    assert.deepEqual(Object.getOwnPropertyDescriptor(extra, '__proto__')?.value, { admin: true });
+  });
+
   it('accepts extra, free-form, and keeps it', () => {
     const extra = { webhook: { url: 'https://example.com/hook' }, anything: [1, 2] };
     for (const model of models) {

@@ -20,7 +20,7 @@ test('a database made before the key totals existed gets them from its rows when
   await before.close();
   // Back to the schema before the key totals' migration (step 5), its rows kept.
   const db = new Database(file);
-  db.exec(`DROP TRIGGER tasks_key_counts_insert; DROP TRIGGER tasks_key_counts_delete; DROP TRIGGER tasks_key_counts_update;
+  db.exec(`DROP TRIGGER IF EXISTS tasks_key_counts_insert; DROP TRIGGER tasks_key_counts_delete; DROP TRIGGER tasks_key_counts_update;
     DROP TABLE key_counts; DROP TABLE key_seconds; PRAGMA user_version = 4;`);
   db.close();
   const after = new SqliteStore(file);
@@ -28,5 +28,34 @@ test('a database made before the key totals existed gets them from its rows when
     assert.deepEqual(await keyTotals(after, 'old', now), expected);
   } finally {
     await after.close();
+  }
+});
+
+test('a task with limits counts the tasks without any stored before it in the same group commit', async () => {
+  const store = new SqliteStore(path.join(tempDir(), 'wan.db'));
+  try {
+    const task = (keyId: string, billableSeconds: number) => ({
+      id: `0190-${keyId}-${Math.random()}`,
+      keyId,
+      model: 'wan2.7-t2v',
+      request: { prompt: 'a boat' },
+      seed: 1,
+      webhookUrl: null,
+      billableSeconds,
+      createdAt: Date.now(),
+    });
+    // Submitted in one turn of the event loop, so stored in one transaction of the commit thread:
+    // the tasks asking for nothing are added to the totals before the one whose limits read them.
+    const free = Array.from({ length: 3 }, () => store.tasks.insert(task('mixed', 2)));
+    const held = store.tasks.insert(task('mixed', 2), { admission: { maxSecondsPerDay: 7 } });
+    const queued = store.tasks.insert(task('other', 1), { admission: { maxQueued: 1, maxQueuedTotal: 3 } });
+    assert.deepEqual(
+      (await Promise.all([...free, held, queued])).map((outcome) => outcome.outcome),
+      ['created', 'created', 'created', 'refused', 'refused'],
+    );
+    assert.deepEqual(await held, { outcome: 'refused', limit: 'maxSecondsPerDay', current: 6, limitValue: 7 });
+    assert.deepEqual(await queued, { outcome: 'refused', limit: 'maxQueuedTotal', current: 3, limitValue: 3 });
+  } finally {
+    await store.close();
   }
 });

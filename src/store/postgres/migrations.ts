@@ -266,6 +266,9 @@ const migrations: readonly string[] = [
   CREATE TRIGGER tasks_count_3_inserted AFTER INSERT ON tasks REFERENCING NEW TABLE AS inserted
     FOR EACH STATEMENT EXECUTE FUNCTION count_inserted_tasks();
   `,
+  // Retention reads ended tasks by their end (tasks_completed): nothing reads tasks by creation
+  // time but the queue's own index, and every insert paid for this one.
+  `DROP INDEX IF EXISTS tasks_created;`,
 ];
 
 /**

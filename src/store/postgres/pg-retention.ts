@@ -17,7 +17,7 @@ const statements = {
   deleteUploads: 'DELETE FROM uploads WHERE id = ANY($1)',
   // One statement: rows another process is deleting at the same moment are skipped, not deleted twice.
   deleteTasks: `WITH doomed AS (
-      SELECT id FROM tasks WHERE created_at < $1 AND ${ended} ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED),
+      SELECT id FROM tasks WHERE completed_at < $1 AND ${ended} ORDER BY completed_at LIMIT $2 FOR UPDATE SKIP LOCKED),
     deliveries AS (DELETE FROM webhook_deliveries WHERE task_id IN (SELECT id FROM doomed))
     DELETE FROM tasks WHERE id IN (SELECT id FROM doomed) RETURNING results_json, results_expired_at`,
   deleteIdempotency: `DELETE FROM idempotency_keys WHERE (key_id, idempotency_key) IN

@@ -5,9 +5,11 @@
  * the tasks that arrive while one commit waits on the disk are all stored by the next one (group
  * commit), and the main thread serves requests throughout.
  *
- * A task with checks is admitted in its own savepoint of the batch: its idempotency key is looked
- * up and its key's totals read (kept by triggers, see migrations.ts) in the same transaction that
- * inserts it, and this thread is the only one that inserts tasks, so two submissions can never
+ * This thread is the only one that inserts tasks, and it adds them to the totals admission reads
+ * (task-totals.ts) in the same transaction: the tasks without checks of a run of the batch at
+ * once, a task with checks by itself. Such a task is admitted in its own savepoint of the batch:
+ * its idempotency key is looked up and its key's totals read, with every task before it in the
+ * batch already counted, in the same transaction that inserts it; so two submissions can never
  * pass a limit together. A task without any is one INSERT, atomic by itself. One task refused or
  * broken does not undo the others of its batch.
  *
@@ -19,10 +21,10 @@ import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 
 /**
- * @typedef {{ maxInFlight?: number, maxQueued?: number, maxSecondsPerDay?: number, maxSecondsPerMonth?: number, maxQueuedTotal?: number }} Admission
+ * @typedef {{ maxInFlight?: number, maxQueued?: number, maxSecondsPerDay?: number, maxSecondsPerMonth?: number, maxQueuedTotal?: number, dayStart: number, monthStart: number }} Admission
  * @typedef {{ key: string, bodyHash: string, expiresAt: number }} Idempotency
  * @typedef {{ id: string, keyId: string, createdAt: number, billableSeconds: number, webhookUrl: string | null, [column: string]: unknown }} Row
- * @typedef {{ requestId: number, row: Row, idempotency?: Idempotency, admission?: Admission, finishedAs?: string, deliveryId?: string, dayStart: number, monthStart: number }} Message
+ * @typedef {{ requestId: number, row: Row, idempotency?: Idempotency, admission?: Admission, finishedAs?: string, deliveryId?: string }} Message
  */
 
 /** @type {{ file: string, pragmas: string[], sql: Record<string, string> }} */
@@ -36,8 +38,8 @@ const statements = Object.fromEntries(Object.entries(sql).map(([name, text]) => 
 const counters = /** @type {const} */ ([
   ['maxInFlight', 'countInFlight', (/** @type {Message} */ message) => ({ keyId: message.row.keyId })],
   ['maxQueued', 'countQueued', (/** @type {Message} */ message) => ({ keyId: message.row.keyId })],
-  ['maxSecondsPerDay', 'secondsIn', (/** @type {Message} */ message) => ({ keyId: message.row.keyId, span: 'day', startsAt: message.dayStart })],
-  ['maxSecondsPerMonth', 'secondsIn', (/** @type {Message} */ message) => ({ keyId: message.row.keyId, span: 'month', startsAt: message.monthStart })],
+  ['maxSecondsPerDay', 'secondsIn', (/** @type {Message} */ message) => ({ keyId: message.row.keyId, span: 'day', startsAt: message.admission?.dayStart })],
+  ['maxSecondsPerMonth', 'secondsIn', (/** @type {Message} */ message) => ({ keyId: message.row.keyId, span: 'month', startsAt: message.admission?.monthStart })],
   ['maxQueuedTotal', 'queuedTotal', () => undefined],
 ]);
 
@@ -46,10 +48,20 @@ function checked(/** @type {Message} */ message) {
   return message.idempotency !== undefined || message.admission !== undefined || message.finishedAs !== undefined;
 }
 
-/** Stores a task that asks for nothing but its row. */
+/** Stores a task that asks for nothing but its row; it is yet to be added to the totals. */
 function insertTask(/** @type {Message} */ message) {
   statements.insertTask.run(message.row);
   return { outcome: 'created', id: message.row.id };
+}
+
+/** Adds the tasks of `ids`, just inserted, to the totals. */
+function addToTotals(/** @type {string[]} */ ids) {
+  if (ids.length === 0) return;
+  const bound = { ids: JSON.stringify(ids) };
+  statements.addToQueueSize.run(bound);
+  statements.addToKeyCounts.run(bound);
+  statements.addToDaySeconds.run(bound);
+  statements.addToMonthSeconds.run(bound);
 }
 
 const admitOne = db.transaction((/** @type {Message} */ message) => {
@@ -78,25 +90,39 @@ const admitOne = db.transaction((/** @type {Message} */ message) => {
   } else {
     insertTask(message);
   }
+  addToTotals([row.id]);
   if (idempotency) {
     statements.saveIdempotency.run({ keyId: row.keyId, key: idempotency.key, bodyHash: idempotency.bodyHash, taskId: row.id, expiresAt: idempotency.expiresAt });
   }
   return { outcome: 'created', id: row.id };
 });
 
-const admitAll = db.transaction((/** @type {Message[]} */ messages) =>
-  messages.map((message) => {
+const admitAll = db.transaction((/** @type {Message[]} */ messages) => {
+  /** @type {string[]} Tasks inserted without checks, not yet in the totals. */
+  let uncounted = [];
+  const results = messages.map((message) => {
+    const withChecks = checked(message);
+    // A task with checks reads totals that must count every task before it.
+    if (withChecks) {
+      addToTotals(uncounted);
+      uncounted = [];
+    }
     try {
       // One INSERT is atomic by itself: only a task with checks needs a savepoint of its own.
-      return { requestId: message.requestId, result: checked(message) ? admitOne(message) : insertTask(message) };
+      if (withChecks) return { requestId: message.requestId, result: admitOne(message) };
+      const result = insertTask(message);
+      uncounted.push(message.row.id);
+      return { requestId: message.requestId, result };
     } catch (error) {
       // The driver's code (SQLITE_FULL …) crosses too: it tells a full disk from a bad row.
       const { message: text, code } = /** @type {Error & { code?: string }} */ (error);
       if (code === 'SQLITE_FULL' || code === 'SQLITE_IOERR' || code === 'SQLITE_BUSY') throw error;
       return { requestId: message.requestId, error: text, code };
     }
-  }),
-);
+  });
+  addToTotals(uncounted);
+  return results;
+});
 
 /** @type {Message[]} */
 let batch = [];

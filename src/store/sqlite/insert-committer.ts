@@ -3,6 +3,7 @@ import type { Admission, IdempotencyClaim, InsertOutcome } from '../../spec/task
 import { TaskStatus } from '../../spec/task-status.js';
 import { testModeError, testModeExtra } from '../test-mode-task.js';
 import { connectionPragmas } from './open-database.js';
+import { addNewTasksToTotals } from './task-totals.js';
 
 const threadEntry = new URL('./group-commit-thread.js', import.meta.url);
 
@@ -21,13 +22,11 @@ export interface InsertRow {
 export interface InsertMessage {
   row: InsertRow;
   idempotency?: IdempotencyClaim;
-  admission?: Admission;
+  /** Limits to admit the task under, and where their day and month begin (UTC). */
+  admission?: Admission & { dayStart: number; monthStart: number };
   /** A test-mode task: stored already ended, its webhook delivery (this id) due now. */
   finishedAs?: TaskStatus;
   deliveryId?: string;
-  /** Where the day and month of the quotas begin (UTC). */
-  dayStart: number;
-  monthStart: number;
 }
 
 /** The statements the thread runs: the columns stay on this side. */
@@ -46,11 +45,12 @@ export const insertStatements = {
     WHERE key_id = @keyId AND idempotency_key = @key AND expires_at > @now`,
   saveIdempotency: `INSERT OR REPLACE INTO idempotency_keys (key_id, idempotency_key, body_hash, task_id, expires_at)
     VALUES (@keyId, @key, @bodyHash, @taskId, @expiresAt)`,
-  // Kept by triggers (see the key_counts migration): one row of the key, however many tasks it has.
+  ...addNewTasksToTotals(),
+  // Totals kept by the thread and by triggers: one row of the key, however many tasks it has.
   countInFlight: 'SELECT in_flight FROM key_counts WHERE key_id = @keyId',
   countQueued: 'SELECT queued FROM key_counts WHERE key_id = @keyId',
   secondsIn: 'SELECT millis / 1000.0 FROM key_seconds WHERE key_id = @keyId AND span = @span AND starts_at = @startsAt',
-  // Kept by triggers (see the queue_size migration): one row, however long the queue.
+  // One row, however long the queue.
   queuedTotal: 'SELECT queued FROM queue_size',
 };
 

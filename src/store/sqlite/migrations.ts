@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { TaskStatus } from '../../spec/task-status.js';
+import { dayStart, isInFlight, isQueued, monthStart, spentMillis } from './task-totals.js';
 
 /**
  * Numbered schema steps, applied in order inside one transaction each; PRAGMA user_version
@@ -169,29 +170,15 @@ const migrations: readonly string[] = [
   // time any more; every insert still paid for the index (about a sixth of a submission's CPU,
   // 190 against 160 µs in one measurement on SQLite).
   `DROP INDEX IF EXISTS tasks_key_created;`,
+  // New tasks are added to the totals by the commit thread, once per batch (task-totals.ts): the
+  // row triggers on INSERT cost most of an insert. Retention reads ended tasks by their end
+  // (tasks_completed), so nothing reads tasks by creation time but the queue's own index.
+  `
+  DROP TRIGGER IF EXISTS tasks_queued_insert;
+  DROP TRIGGER IF EXISTS tasks_key_counts_insert;
+  DROP INDEX IF EXISTS tasks_created;
+  `,
 ];
-
-function isQueued(row: string): string {
-  return `(${row}.status = '${TaskStatus.Queued}')`;
-}
-
-function isInFlight(row: string): string {
-  return `(${row}.status IN ('${TaskStatus.Queued}', '${TaskStatus.Processing}'))`;
-}
-
-/** What a task counts against quotas: in flight what it would bill, ended what it billed (a failure, nothing). */
-function spentMillis(row: string): string {
-  return `CAST(ROUND(CASE WHEN ${isInFlight(row)} THEN ${row}.billable_seconds ELSE COALESCE(${row}.billed_seconds, 0) END * 1000) AS INTEGER)`;
-}
-
-/** The UTC day and month of a task's creation (epoch milliseconds, like startOfUtcDay/startOfUtcMonth). */
-function dayStart(row: string): string {
-  return `(${row}.created_at - ${row}.created_at % 86400000)`;
-}
-
-function monthStart(row: string): string {
-  return `(CAST(strftime('%s', ${row}.created_at / 1000, 'unixepoch', 'start of month') AS INTEGER) * 1000)`;
-}
 
 /**
  * Adds a task's row to its key's totals (sign '+'), or takes it back out ('-'); `seconds` false

@@ -31,7 +31,7 @@ export class SqliteRetention implements RetentionStore {
       uploadsToExpire: db.prepare('SELECT id, blob_key AS blobKey FROM uploads WHERE created_at < @before ORDER BY created_at LIMIT @limit'),
       deleteUploads: db.prepare('DELETE FROM uploads WHERE id IN (SELECT value FROM json_each(?))'),
       oldTasks: db.prepare(
-        `SELECT id, results_json, results_expired_at FROM tasks WHERE created_at < @before AND ${ended} ORDER BY created_at LIMIT @limit`,
+        `SELECT id, results_json, results_expired_at FROM tasks WHERE completed_at < @before AND ${ended} ORDER BY completed_at LIMIT @limit`,
       ),
       deleteTaskRows: db.prepare('DELETE FROM tasks WHERE id IN (SELECT value FROM json_each(?))'),
       deleteTaskDeliveries: db.prepare('DELETE FROM webhook_deliveries WHERE task_id IN (SELECT value FROM json_each(?))'),
