@@ -27,7 +27,11 @@ export class GroupedInserts {
       for (const model of models) this.db.events.publish({ type: 'queued', model });
       return group.map(() => models.length > 0);
     },
-    { inFlight: 2, largest: 1000 },
+    // One statement at a time: the rows that arrive meanwhile make the next group larger, and
+    // the database's CPU per row falls with the size of the group (the statement's triggers, the
+    // commit). Measured with two in flight: groups of ~8 rows; with one, the same submissions per
+    // second for ~30% less database CPU.
+    { inFlight: 1, largest: 1000 },
   );
 
   constructor(private readonly db: Database) {}
