@@ -96,11 +96,7 @@ export class TaskService {
           createdAt: now,
           billableSeconds: seconds,
         },
-        {
-          admission: this.options.admission?.(key),
-          ...(idempotency ? { idempotency } : {}),
-          ...(webhook?.testStatus ? { finishedAs: webhook.testStatus } : {}),
-        },
+        { admission: this.options.admission?.(key), idempotency, finishedAs: webhook?.testStatus },
       );
     } catch (error) {
       if (isDiskError(error)) {

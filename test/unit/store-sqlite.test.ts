@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
+import type { Worker } from 'node:worker_threads';
+import { InsertCommitter } from '../../src/store/sqlite/insert-committer.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { fillKey, keyTotals } from '../support/key-totals.js';
 import { storeConformance } from '../support/store-conformance.js';
@@ -56,6 +58,27 @@ test('a task with limits counts the tasks without any stored before it in the sa
     assert.deepEqual(await held, { outcome: 'refused', limit: 'maxSecondsPerDay', current: 6, limitValue: 7 });
     assert.deepEqual(await queued, { outcome: 'refused', limit: 'maxQueuedTotal', current: 3, limitValue: 3 });
   } finally {
+    await store.close();
+  }
+});
+
+test('the tasks waiting on a commit thread that stops fail, none of them stored, and the next task gets a new thread', async () => {
+  const file = path.join(tempDir(), 'wan.db');
+  const store = new SqliteStore(file);
+  const committer = new InsertCommitter(file);
+  try {
+    const message = (id: string) => ({
+      row: { id, keyId: 'k', model: 'wan2.7-t2v', request: '{}', seed: 1, webhookUrl: null, billableSeconds: 1, createdAt: Date.now() },
+    });
+    const waiting = [committer.insert(message('lost-1')), committer.insert(message('lost-2'))];
+    await (committer as unknown as { thread: { worker: Worker } }).thread.worker.terminate();
+    for (const insert of waiting) await assert.rejects(insert, /the insert thread stopped/);
+    assert.deepEqual(await committer.insert(message('after')), { outcome: 'created', id: 'after' });
+    assert.equal(await store.tasks.get('lost-1'), undefined);
+    assert.equal(await store.tasks.get('lost-2'), undefined);
+    assert.equal((await store.tasks.get('after'))?.id, 'after');
+  } finally {
+    await committer.close();
     await store.close();
   }
 });

@@ -24,7 +24,7 @@ import Database from 'better-sqlite3';
  * @typedef {{ maxInFlight?: number, maxQueued?: number, maxSecondsPerDay?: number, maxSecondsPerMonth?: number, maxQueuedTotal?: number, dayStart: number, monthStart: number }} Admission
  * @typedef {{ key: string, bodyHash: string, expiresAt: number }} Idempotency
  * @typedef {{ id: string, keyId: string, createdAt: number, billableSeconds: number, webhookUrl: string | null, [column: string]: unknown }} Row
- * @typedef {{ requestId: number, row: Row, idempotency?: Idempotency, admission?: Admission, finishedAs?: string, deliveryId?: string }} Message
+ * @typedef {{ row: Row, idempotency?: Idempotency, admission?: Admission, finishedAs?: string, deliveryId?: string }} Message
  */
 
 /** @type {{ file: string, pragmas: string[], sql: Record<string, string> }} */
@@ -109,15 +109,15 @@ const admitAll = db.transaction((/** @type {Message[]} */ messages) => {
     }
     try {
       // One INSERT is atomic by itself: only a task with checks needs a savepoint of its own.
-      if (withChecks) return { requestId: message.requestId, result: admitOne(message) };
+      if (withChecks) return { result: admitOne(message) };
       const result = insertTask(message);
       uncounted.push(message.row.id);
-      return { requestId: message.requestId, result };
+      return { result };
     } catch (error) {
       // The driver's code (SQLITE_FULL …) crosses too: it tells a full disk from a bad row.
       const { message: text, code } = /** @type {Error & { code?: string }} */ (error);
       if (code === 'SQLITE_FULL' || code === 'SQLITE_IOERR' || code === 'SQLITE_BUSY') throw error;
-      return { requestId: message.requestId, error: text, code };
+      return { error: text, code };
     }
   });
   addToTotals(uncounted);
@@ -132,6 +132,7 @@ parentPort?.on('message', (/** @type {Message[]} */ messages) => {
   batch.push(...messages);
 });
 
+/** Answers one result per task, in the order the tasks came: the main side matches them by position. */
 function commit() {
   const messages = batch;
   batch = [];
@@ -141,6 +142,6 @@ function commit() {
     parentPort?.postMessage({ results: admitAll.immediate(messages) });
   } catch (error) {
     const { message, code } = /** @type {Error & { code?: string }} */ (error);
-    parentPort?.postMessage({ results: messages.map((each) => ({ requestId: each.requestId, error: message, code })) });
+    parentPort?.postMessage({ results: messages.map(() => ({ error: message, code })) });
   }
 }

@@ -59,39 +59,45 @@ interface Pending {
   reject: (error: Error) => void;
 }
 
-type ThreadResult = { requestId: number; result?: InsertOutcome; error?: string; code?: string };
+/** What the thread answers for each task it was sent, in the order they were sent. */
+type ThreadResult = { result?: InsertOutcome; error?: string; code?: string };
+
+/** A commit thread, with the tasks of this event-loop turn yet to be sent and those awaiting their answer (in order). */
+interface CommitThread {
+  worker: Worker;
+  outgoing: InsertMessage[];
+  waiting: Pending[];
+}
 
 /**
  * The main thread's side of the group-commit thread: `insert` resolves once the task is durably
  * committed (or refused). The thread starts with the store, so the first submission does not wait.
+ * The thread answers a batch's tasks in the order they were sent, so an answer needs no id: the
+ * first answers go to the first tasks waiting.
  */
 export class InsertCommitter {
-  private thread: Worker | undefined;
-  private readonly pending = new Map<number, Pending>();
-  private nextRequestId = 0;
-  /** Tasks of this event-loop turn, sent to the thread as one message. */
-  private outgoing: (InsertMessage & { requestId: number })[] = [];
+  private thread: CommitThread | undefined;
 
   constructor(private readonly file: string) {
-    this.startedThread().unref();
+    this.startedThread().worker.unref();
   }
 
   insert(message: InsertMessage): Promise<InsertOutcome> {
-    const requestId = this.nextRequestId++;
+    const thread = this.startedThread();
     return new Promise((resolve, reject) => {
-      this.pending.set(requestId, { resolve, reject });
-      const thread = this.startedThread();
       // Keep the process alive while a task waits for its commit, and only then.
-      if (this.pending.size === 1) thread.ref();
-      if (this.outgoing.length === 0) setImmediate(() => this.send(thread));
-      this.outgoing.push({ ...message, requestId });
+      if (thread.waiting.length === 0) thread.worker.ref();
+      thread.waiting.push({ resolve, reject });
+      // The tasks of one turn go as one message.
+      if (thread.outgoing.length === 0) setImmediate(() => this.send(thread));
+      thread.outgoing.push(message);
     });
   }
 
-  private send(thread: Worker): void {
-    const messages = this.outgoing;
-    this.outgoing = [];
-    thread.postMessage(messages);
+  private send(thread: CommitThread): void {
+    const messages = thread.outgoing;
+    thread.outgoing = [];
+    if (messages.length > 0) thread.worker.postMessage(messages);
   }
 
   async close(): Promise<void> {
@@ -99,29 +105,31 @@ export class InsertCommitter {
     this.thread = undefined;
     if (!thread) return;
     // Let the tasks already sent be committed before the thread goes.
-    while (this.pending.size > 0) await new Promise((resolve) => setTimeout(resolve, 5));
-    await thread.terminate();
+    while (thread.waiting.length > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    await thread.worker.terminate();
   }
 
-  private startedThread(): Worker {
+  private startedThread(): CommitThread {
     if (this.thread) return this.thread;
-    const thread = new Worker(threadEntry, { workerData: { file: this.file, pragmas: connectionPragmas, sql: insertStatements } });
-    thread.on('message', ({ results }: { results: ThreadResult[] }) => {
-      for (const { requestId, result, error, code } of results) {
-        const waiting = this.pending.get(requestId);
-        this.pending.delete(requestId);
-        if (result) waiting?.resolve(result);
-        else waiting?.reject(Object.assign(new Error(error), { code }));
-      }
-      if (this.pending.size === 0) thread.unref();
+    const worker = new Worker(threadEntry, { workerData: { file: this.file, pragmas: connectionPragmas, sql: insertStatements } });
+    const thread: CommitThread = { worker, outgoing: [], waiting: [] };
+    worker.on('message', ({ results }: { results: ThreadResult[] }) => {
+      const answered = thread.waiting.splice(0, results.length);
+      results.forEach(({ result, error, code }, index) => {
+        if (result) answered[index].resolve(result);
+        else answered[index].reject(Object.assign(new Error(error), { code }));
+      });
+      if (thread.waiting.length === 0) worker.unref();
     });
+    // Every task of this thread fails with it, those not sent yet included: none of them is
+    // stored, and a thread started after it has its own.
     const failAll = (error: Error) => {
       if (this.thread === thread) this.thread = undefined;
-      for (const waiting of this.pending.values()) waiting.reject(error);
-      this.pending.clear();
+      thread.outgoing = [];
+      for (const waiting of thread.waiting.splice(0)) waiting.reject(error);
     };
-    thread.on('error', failAll);
-    thread.on('exit', (code) => failAll(new Error(`the insert thread stopped (exit code ${code})`)));
+    worker.on('error', failAll);
+    worker.on('exit', (code) => failAll(new Error(`the insert thread stopped (exit code ${code})`)));
     this.thread = thread;
     return thread;
   }

@@ -134,11 +134,11 @@ export class SqliteTasks implements TaskStore {
         billableSeconds: task.billableSeconds,
         createdAt: task.createdAt,
       },
-      ...(options.admission
-        ? { admission: { ...options.admission, dayStart: startOfUtcDay(task.createdAt), monthStart: startOfUtcMonth(task.createdAt) } }
-        : {}),
-      ...(options.idempotency ? { idempotency: options.idempotency } : {}),
-      ...(options.finishedAs ? { finishedAs: options.finishedAs, deliveryId: timeOrderedUuid() } : {}),
+      // Every field present, set or not: one shape for every message the thread is sent.
+      admission: options.admission && { ...options.admission, dayStart: startOfUtcDay(task.createdAt), monthStart: startOfUtcMonth(task.createdAt) },
+      idempotency: options.idempotency,
+      finishedAs: options.finishedAs,
+      deliveryId: options.finishedAs && timeOrderedUuid(),
     });
     if (outcome.outcome === 'created') {
       if (options.finishedAs) this.events.publish({ type: 'delivery' });
