@@ -43,30 +43,32 @@ export class GroupedInserts {
 
   /** Writes the group if it fits under `cap`, announcing each model queued; answers those models (none: not stored). */
   private async write(tasks: NewTask[], cap: number | null): Promise<ModelId[]> {
-    const { rows } = await this.db.write<{ model: ModelId }>({
-      name: 'wan-insert-tasks',
+    // The group as one JSON text: one native serialisation, each request an object (not a text
+    // escaped again into an array literal, element by element, by the driver).
+    const rows = tasks.map((task) => ({
+      id: task.id,
+      key_id: task.keyId,
+      model: task.model,
+      request: task.request,
+      seed: task.seed,
+      webhook_url: task.webhookUrl,
+      billable_seconds: task.billableSeconds,
+      created_at: task.createdAt,
+    }));
+    const { rows: queued } = await this.db.write<{ model: ModelId }>({
+      name: 'wan-insert-task-group',
       text: insertGroup,
-      values: [
-        tasks.map((task) => task.id),
-        tasks.map((task) => task.keyId),
-        tasks.map((task) => task.model),
-        tasks.map((task) => JSON.stringify(task.request)),
-        tasks.map((task) => task.seed),
-        tasks.map((task) => task.webhookUrl),
-        tasks.map((task) => task.billableSeconds),
-        tasks.map((task) => task.createdAt),
-        cap,
-      ],
+      values: [JSON.stringify(rows), cap],
     });
-    return rows.map((row) => row.model);
+    return queued.map((row) => row.model);
   }
 }
 
 const insertGroup = `WITH inserted AS (
     INSERT INTO tasks (id, key_id, model, status, request_json, seed, webhook_url, billable_seconds, created_at)
-    SELECT id, key_id, model, '${TaskStatus.Queued}', request_json::jsonb, seed, webhook_url, billable_seconds, created_at
-    FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::float8[], $9::bigint[])
-      AS row (id, key_id, model, request_json, seed, webhook_url, billable_seconds, created_at)
-    WHERE $10::bigint IS NULL OR ${queuedTotal} + cardinality($2::text[]) <= $10
+    SELECT id, key_id, model, '${TaskStatus.Queued}', request, seed, webhook_url, billable_seconds, created_at
+    FROM jsonb_to_recordset($2::jsonb)
+      AS row (id text, key_id text, model text, request jsonb, seed bigint, webhook_url text, billable_seconds float8, created_at bigint)
+    WHERE $3::bigint IS NULL OR ${queuedTotal} + jsonb_array_length($2::jsonb) <= $3
     RETURNING model)
   SELECT model, pg_notify($1, ${queuedEvent}) FROM (SELECT DISTINCT model FROM inserted) AS models`;
