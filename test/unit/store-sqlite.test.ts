@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
-import Database from 'better-sqlite3';
 import type { Worker } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+import type { NewTask } from '../../src/spec/task-store.js';
 import { InsertCommitter } from '../../src/store/sqlite/insert-committer.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { fillKey, keyTotals } from '../support/key-totals.js';
@@ -36,7 +37,7 @@ test('a database made before the key totals existed gets them from its rows when
 test('a task with limits counts the tasks without any stored before it in the same group commit', async () => {
   const store = new SqliteStore(path.join(tempDir(), 'wan.db'));
   try {
-    const task = (keyId: string, billableSeconds: number) => ({
+    const task = (keyId: string, billableSeconds: number): NewTask => ({
       id: `0190-${keyId}-${Math.random()}`,
       keyId,
       model: 'wan2.7-t2v',
