@@ -5,12 +5,11 @@
  * the tasks that arrive while one commit waits on the disk are all stored by the next one (group
  * commit), and the main thread serves requests throughout.
  *
- * This thread is the only one that inserts tasks, and it adds them to the totals admission reads
- * (task-totals.ts) in the same transaction: the tasks without checks of a run of the batch at
- * once, a task with checks by itself. Such a task is admitted in its own savepoint of the batch:
- * its idempotency key is looked up and its key's totals read, with every task before it in the
- * batch already counted, in the same transaction that inserts it; so two submissions can never
- * pass a limit together. A task without any is one INSERT, atomic by itself. One task refused or
+ * This thread is the only one that inserts tasks, and it adds a batch's tasks to the totals
+ * admission reads (task-totals.ts) in the batch's transaction, once for the lot. A task with checks
+ * is admitted in its own savepoint of the batch: its idempotency key is looked up and its key's
+ * totals read, counting the tasks stored before it in the batch, in the same transaction that
+ * inserts it; so two submissions can never pass a limit together. A task without any is one INSERT, atomic by itself. One task refused or
  * broken does not undo the others of its batch.
  *
  * Plain JavaScript on purpose: a worker's entry file is loaded without the TypeScript loader on
@@ -34,13 +33,16 @@ for (const pragma of pragmas) db.pragma(pragma);
 /** @type {Record<string, Database.Statement>} */
 const statements = Object.fromEntries(Object.entries(sql).map(([name, text]) => [name, db.prepare(text)]));
 
-/** How each limit is counted, and the statement that counts it. */
+/**
+ * How each limit is counted: the statement, its period's start (seconds only), and whether the
+ * task counts its own seconds (tasks count only those already there).
+ */
 const counters = /** @type {const} */ ([
-  ['maxInFlight', 'countInFlight', (/** @type {Message} */ message) => ({ keyId: message.row.keyId })],
-  ['maxQueued', 'countQueued', (/** @type {Message} */ message) => ({ keyId: message.row.keyId })],
-  ['maxSecondsPerDay', 'secondsIn', (/** @type {Message} */ message) => ({ keyId: message.row.keyId, span: 'day', startsAt: message.admission?.dayStart })],
-  ['maxSecondsPerMonth', 'secondsIn', (/** @type {Message} */ message) => ({ keyId: message.row.keyId, span: 'month', startsAt: message.admission?.monthStart })],
-  ['maxQueuedTotal', 'queuedTotal', () => undefined],
+  ['maxInFlight', 'countInFlight', () => undefined, false],
+  ['maxQueued', 'countQueued', () => undefined, false],
+  ['maxSecondsPerDay', 'secondsInDay', (/** @type {Admission} */ admission) => admission.dayStart, true],
+  ['maxSecondsPerMonth', 'secondsInMonth', (/** @type {Admission} */ admission) => admission.monthStart, true],
+  ['maxQueuedTotal', 'queuedTotal', () => undefined, false],
 ]);
 
 /** Whether storing `message` asks for more than its INSERT: an idempotency key, limits (sent only when the key has some), a test-mode delivery. */
@@ -48,13 +50,13 @@ function checked(/** @type {Message} */ message) {
   return message.idempotency !== undefined || message.admission !== undefined || message.finishedAs !== undefined;
 }
 
-/** Stores a task that asks for nothing but its row; it is yet to be added to the totals. */
+/** Stores a task that asks for nothing but its row. */
 function insertTask(/** @type {Message} */ message) {
   statements.insertTask.run(message.row);
   return { outcome: 'created', id: message.row.id };
 }
 
-/** Adds the tasks of `ids`, just inserted, to the totals. */
+/** Adds the tasks of `ids`, stored in this transaction, to the totals. */
 function addToTotals(/** @type {string[]} */ ids) {
   if (ids.length === 0) return;
   const bound = { ids: JSON.stringify(ids) };
@@ -64,7 +66,8 @@ function addToTotals(/** @type {string[]} */ ids) {
   statements.addToMonthSeconds.run(bound);
 }
 
-const admitOne = db.transaction((/** @type {Message} */ message) => {
+/** `uncounted`: the tasks stored before this one in the batch, not yet in the totals. */
+const admitOne = db.transaction((/** @type {Message} */ message, /** @type {string[]} */ uncounted) => {
   const { row, idempotency, admission } = message;
   if (idempotency) {
     const seen = /** @type {{ body_hash: string, task_id: string } | undefined} */ (
@@ -72,14 +75,13 @@ const admitOne = db.transaction((/** @type {Message} */ message) => {
     );
     if (seen) return { outcome: seen.body_hash === idempotency.bodyHash ? 'repeated' : 'conflict', id: seen.task_id };
   }
-  for (const [limit, statement, parameters] of counters) {
+  const ids = JSON.stringify(uncounted);
+  for (const [limit, statement, startsAt, ownSeconds] of counters) {
     const limitValue = admission?.[limit];
     // A test-mode task is stored ended: it never joins the queue.
-    if (limitValue === undefined || (limit === 'maxQueuedTotal' && message.finishedAs)) continue;
-    // Seconds count this task's own; tasks count only those already there.
-    const bound = parameters(message);
-    const current = Number((bound === undefined ? statements[statement].pluck().get() : statements[statement].pluck().get(bound)) ?? 0);
-    const wouldBe = statement === 'secondsIn' ? current + row.billableSeconds : current + 1;
+    if (admission === undefined || limitValue === undefined || (limit === 'maxQueuedTotal' && message.finishedAs)) continue;
+    const current = Number(statements[statement].pluck().get({ keyId: row.keyId, startsAt: startsAt(admission), ids }));
+    const wouldBe = ownSeconds ? current + row.billableSeconds : current + 1;
     if (wouldBe > limitValue) return { outcome: 'refused', limit, current, limitValue };
   }
   if (message.finishedAs) {
@@ -90,7 +92,6 @@ const admitOne = db.transaction((/** @type {Message} */ message) => {
   } else {
     insertTask(message);
   }
-  addToTotals([row.id]);
   if (idempotency) {
     statements.saveIdempotency.run({ keyId: row.keyId, key: idempotency.key, bodyHash: idempotency.bodyHash, taskId: row.id, expiresAt: idempotency.expiresAt });
   }
@@ -98,20 +99,13 @@ const admitOne = db.transaction((/** @type {Message} */ message) => {
 });
 
 const admitAll = db.transaction((/** @type {Message[]} */ messages) => {
-  /** @type {string[]} Tasks inserted without checks, not yet in the totals. */
-  let uncounted = [];
+  /** @type {string[]} The tasks stored so far in this batch, added to the totals at its end. */
+  const stored = [];
   const results = messages.map((message) => {
-    const withChecks = checked(message);
-    // A task with checks reads totals that must count every task before it.
-    if (withChecks) {
-      addToTotals(uncounted);
-      uncounted = [];
-    }
     try {
       // One INSERT is atomic by itself: only a task with checks needs a savepoint of its own.
-      if (withChecks) return { result: admitOne(message) };
-      const result = insertTask(message);
-      uncounted.push(message.row.id);
+      const result = checked(message) ? admitOne(message, stored) : insertTask(message);
+      if (result.outcome === 'created') stored.push(message.row.id);
       return { result };
     } catch (error) {
       // The driver's code (SQLITE_FULL …) crosses too: it tells a full disk from a bad row.
@@ -120,7 +114,7 @@ const admitAll = db.transaction((/** @type {Message[]} */ messages) => {
       return { error: text, code };
     }
   });
-  addToTotals(uncounted);
+  addToTotals(stored);
   return results;
 });
 

@@ -3,7 +3,7 @@ import type { Admission, IdempotencyClaim, InsertOutcome } from '../../spec/task
 import { TaskStatus } from '../../spec/task-status.js';
 import { testModeError, testModeExtra } from '../test-mode-task.js';
 import { connectionPragmas } from './open-database.js';
-import { addNewTasksToTotals } from './task-totals.js';
+import { batchTotals } from './task-totals.js';
 
 const threadEntry = new URL('./group-commit-thread.js', import.meta.url);
 
@@ -45,13 +45,8 @@ export const insertStatements = {
     WHERE key_id = @keyId AND idempotency_key = @key AND expires_at > @now`,
   saveIdempotency: `INSERT OR REPLACE INTO idempotency_keys (key_id, idempotency_key, body_hash, task_id, expires_at)
     VALUES (@keyId, @key, @bodyHash, @taskId, @expiresAt)`,
-  ...addNewTasksToTotals(),
-  // Totals kept by the thread and by triggers: one row of the key, however many tasks it has.
-  countInFlight: 'SELECT in_flight FROM key_counts WHERE key_id = @keyId',
-  countQueued: 'SELECT queued FROM key_counts WHERE key_id = @keyId',
-  secondsIn: 'SELECT millis / 1000.0 FROM key_seconds WHERE key_id = @keyId AND span = @span AND starts_at = @startsAt',
-  // One row, however long the queue.
-  queuedTotal: 'SELECT queued FROM queue_size',
+  // The totals admission reads (a few rows, however many tasks), and the batch's additions to them.
+  ...batchTotals,
 };
 
 interface Pending {
