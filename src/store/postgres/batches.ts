@@ -4,16 +4,26 @@
  * by many callers, and a lone call still goes at once. At most `inFlight` statements at once, the
  * user's choice: two keep a batch on its way while another is answered; one gathers twice as many
  * calls per statement, which is what counts when the database's own work per statement is the
- * cost (reads). A failed statement fails every call of its batch.
+ * cost. A failed statement fails every call of its batch.
+ *
+ * `lingerMs`, for statements whose fixed cost dwarfs a row's (a commit): with none in flight, a
+ * call waits up to that long for as many calls as the last batch held. Under load the answers to
+ * a batch bring its callers back one by one, and without the wait the first of them went alone,
+ * followed by all the others: half the statements were of one row. After a lone call (a last
+ * batch of one) the next goes at once, so a quiet server adds no wait; when fewer callers come
+ * back, one wait sets the smaller size.
  */
 export class Batches<Item, Answer> {
   private waiting: { item: Item; resolve: (answer: Answer) => void; reject: (error: unknown) => void }[] = [];
   private inFlight = 0;
+  /** The last batch's size: what a call waits for, with none in flight (see lingerMs). */
+  private expected = 0;
+  private lingering: NodeJS.Timeout | undefined;
 
   constructor(
     /** Runs one batch; answers one answer per item, in their order. */
     private readonly run: (items: Item[]) => Promise<Answer[]>,
-    private readonly limits: { inFlight: number; largest: number },
+    private readonly limits: { inFlight: number; largest: number; lingerMs?: number },
   ) {}
 
   add(item: Item): Promise<Answer> {
@@ -25,7 +35,18 @@ export class Batches<Item, Answer> {
 
   private send(): void {
     if (this.inFlight >= this.limits.inFlight || this.waiting.length === 0) return;
+    if (this.inFlight === 0 && this.waiting.length < this.expected && this.limits.lingerMs !== undefined) {
+      this.lingering ??= setTimeout(() => {
+        this.lingering = undefined;
+        this.expected = 0;
+        this.send();
+      }, this.limits.lingerMs);
+      return;
+    }
+    clearTimeout(this.lingering);
+    this.lingering = undefined;
     const batch = this.waiting.splice(0, this.limits.largest);
+    this.expected = batch.length;
     this.inFlight++;
     this.run(batch.map((entry) => entry.item))
       .then(
