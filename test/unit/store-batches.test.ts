@@ -11,7 +11,7 @@ function recorded(lingerMs?: number) {
       new Promise((resolve, reject) => {
         runs.push({ items, answer: () => resolve(items.map((item) => `stored ${item}`)), fail: reject });
       }),
-    { inFlight: 1, largest: 1000, lingerMs },
+    { largest: 1000, lingerMs },
   );
   return { runs, batches };
 }
@@ -71,7 +71,8 @@ test('with lingerMs, a call waits for as many calls as the last batch held, and 
   assert.equal(runs.length, 3, 'still waiting within lingerMs');
   await sleep(60);
   assert.deepEqual(runs[3]?.items, [8], 'sent alone once lingerMs passed');
-  assert.ok(performance.now() - startedAt >= 50);
+  // A timer may fire a fraction of a millisecond early by this clock.
+  assert.ok(performance.now() - startedAt >= 49, 'not before lingerMs');
   runs[3].answer();
   await lone;
   await sleep(0);

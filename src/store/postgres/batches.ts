@@ -1,10 +1,10 @@
 /**
- * Calls that arrive while earlier ones are on their way to the database, gathered so that one
- * statement serves them all: under load the statement's round trip, parsing and commit are shared
- * by many callers, and a lone call still goes at once. At most `inFlight` statements at once, the
- * user's choice: two keep a batch on its way while another is answered; one gathers twice as many
- * calls per statement, which is what counts when the database's own work per statement is the
- * cost. A failed statement fails every call of its batch.
+ * Calls that arrive while an earlier statement is on its way to the database, gathered so that
+ * the next statement serves them all: under load the statement's round trip, parsing and commit
+ * are shared by many callers, and a lone call still goes at once. One statement at a time: two
+ * in flight carried half as many calls each, and the database's own work per statement is what
+ * counts on a machine it shares (measured for reads and inserts alike; see their users). A failed
+ * statement fails every call of its batch.
  *
  * `lingerMs`, for statements whose fixed cost dwarfs a row's (a commit): with none in flight, a
  * call waits up to that long for as many calls as the last batch held. Under load the answers to
@@ -15,7 +15,7 @@
  */
 export class Batches<Item, Answer> {
   private waiting: { item: Item; resolve: (answer: Answer) => void; reject: (error: unknown) => void }[] = [];
-  private inFlight = 0;
+  private sending = false;
   /** The last batch's size: what a call waits for, with none in flight (see lingerMs). */
   private expected = 0;
   private lingering: NodeJS.Timeout | undefined;
@@ -23,7 +23,7 @@ export class Batches<Item, Answer> {
   constructor(
     /** Runs one batch; answers one answer per item, in their order. */
     private readonly run: (items: Item[]) => Promise<Answer[]>,
-    private readonly limits: { inFlight: number; largest: number; lingerMs?: number },
+    private readonly limits: { largest: number; lingerMs?: number },
   ) {}
 
   add(item: Item): Promise<Answer> {
@@ -34,8 +34,8 @@ export class Batches<Item, Answer> {
   }
 
   private send(): void {
-    if (this.inFlight >= this.limits.inFlight || this.waiting.length === 0) return;
-    if (this.inFlight === 0 && this.waiting.length < this.expected && this.limits.lingerMs !== undefined) {
+    if (this.sending || this.waiting.length === 0) return;
+    if (this.waiting.length < this.expected && this.limits.lingerMs !== undefined) {
       this.lingering ??= setTimeout(() => {
         this.lingering = undefined;
         this.expected = 0;
@@ -47,14 +47,14 @@ export class Batches<Item, Answer> {
     this.lingering = undefined;
     const batch = this.waiting.splice(0, this.limits.largest);
     this.expected = batch.length;
-    this.inFlight++;
+    this.sending = true;
     this.run(batch.map((entry) => entry.item))
       .then(
         (answers) => batch.forEach((entry, index) => entry.resolve(answers[index])),
         (error: unknown) => batch.forEach((entry) => entry.reject(error)),
       )
       .finally(() => {
-        this.inFlight--;
+        this.sending = false;
         this.send();
       });
   }

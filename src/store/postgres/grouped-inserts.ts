@@ -34,7 +34,7 @@ export class GroupedInserts {
     // (the commit, the totals' trigger) and each further row ~17 µs: waiting up to 2 ms for a
     // group as large as the last (Batches) took 32 clients from ~10,000 submissions a second to
     // ~11,800, at 41–47 µs of database CPU each instead of 58–67.
-    { inFlight: 1, largest: 1000, lingerMs: 2 },
+    { largest: 1000, lingerMs: 2 },
   );
 
   constructor(private readonly db: Database) {}

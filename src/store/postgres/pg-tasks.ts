@@ -158,7 +158,7 @@ export class PgTasks implements TaskStore {
       const byId = new Map<unknown, unknown[]>(rows.map((row: unknown[]) => [row[0], row.slice(1)]));
       return reads.map((read) => byId.get(read.id));
     },
-    { inFlight: 1, largest: 500 },
+    { largest: 500 },
   );
   /** Changes heard so far: a read that overlapped one may have fetched the row from before it. */
   private changesHeard = 0;
