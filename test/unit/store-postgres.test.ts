@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TaskEvent } from '../../src/spec/task-events.js';
+import { TaskStatus } from '../../src/spec/task-status.js';
 import { isDiskError, isTransientStoreError } from '../../src/spec/storage-errors.js';
 import { snapshotRecheckMs } from '../../src/store/snapshot-cache.js';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
@@ -166,8 +167,7 @@ describe('PostgreSQL: what several processes share', { skip }, () => {
     await before.close();
     // Back to the schema before the key totals' migration (step 3), its rows kept: the row
     // trigger of the queue total as it was then, counting inserts too.
-    await adminQuery(`DROP TRIGGER tasks_count_3_inserted ON ${schema}.tasks; DROP FUNCTION ${schema}.count_inserted_tasks();
-      DROP TRIGGER tasks_count_2_key ON ${schema}.tasks; DROP FUNCTION ${schema}.count_key_tasks();
+    await adminQuery(`DROP TRIGGER tasks_count_2_key ON ${schema}.tasks; DROP FUNCTION ${schema}.count_key_tasks();
       DROP TRIGGER tasks_count_1_queue ON ${schema}.tasks;
       CREATE TRIGGER tasks_count_queued AFTER INSERT OR DELETE OR UPDATE OF status ON ${schema}.tasks
         FOR EACH ROW EXECUTE FUNCTION ${schema}.count_queued_tasks();
@@ -253,6 +253,66 @@ describe('PostgreSQL: what several processes share', { skip }, () => {
       assert.ok(performance.now() - startedAt < 10_000, `${Math.round(performance.now() - startedAt)} ms`);
       const queued = await Promise.all(Array.from({ length: 12 }, async (_, key) => (await keyTotals(first, `key-${key}`, Date.now())).queued));
       assert.equal(queued.reduce((sum, count) => sum + count, 0), 64 * 40);
+    } finally {
+      await close();
+    }
+  });
+
+  test('every way in counts new tasks: totals match a recount of the rows while workers change tasks at once', async () => {
+    const { schema, first, second, close } = await twoProcesses();
+    try {
+      // Grouped inserts, inserts under a key's limits, idempotent and test-mode inserts on two
+      // processes, while a worker on each leases and ends tasks (the row triggers, which lock the
+      // queue's slot before the key's: an insert taking them the other way round would deadlock).
+      const submit = async (store: PostgresStore, index: number) => {
+        for (let round = 0; round < 30; round++) {
+          const task = newTask(`key-${(index + round) % 5}`);
+          const way = (index + round) % 4;
+          const options =
+            way === 1
+              ? { admission: { maxInFlight: 10_000 } }
+              : way === 2
+                ? { idempotency: { key: task.id, bodyHash: 'h', expiresAt: task.createdAt + 60_000 } }
+                : way === 3
+                  ? { finishedAs: TaskStatus.Succeed }
+                  : {};
+          assert.equal((await store.tasks.insert(task, options)).outcome, 'created');
+        }
+      };
+      const work = async (store: PostgresStore, worker: string) => {
+        for (let round = 0; round < 120; round++) {
+          const task = await store.tasks.leaseNext(worker, 60_000, ['wan2.7-t2v']);
+          if (!task) continue;
+          const usage = { model: 'wan2.7-t2v' as const, engine: 'preview', billedSeconds: 2, outputSeconds: 2, inputSeconds: 0, resolution: '720P' as const, audio: true, listPrice: 0.2, cost: 0.2, currency: 'USD' };
+          if (round % 3 !== 0) assert.equal(await store.tasks.succeed(task.id, worker, { results: [], extra: {}, usage }, Date.now()), true);
+        }
+      };
+      const startedAt = performance.now();
+      await Promise.all([
+        ...Array.from({ length: 24 }, (_, index) => submit(index % 2 === 0 ? first : second, index)),
+        work(first, 'w1'),
+        work(second, 'w2'),
+      ]);
+      assert.ok(performance.now() - startedAt < 15_000, `no deadlock waited out: ${Math.round(performance.now() - startedAt)} ms`);
+      const recount = async (counted: string, fromRows: string) => {
+        const [{ rows: kept }, { rows: actual }] = await Promise.all([adminQuery(counted), adminQuery(fromRows)]);
+        assert.deepEqual(kept, actual);
+      };
+      const spent = 'task_spent_millis(status, billable_seconds, billed_seconds)';
+      await recount(
+        `SELECT sum(queued)::int AS queued FROM ${schema}.queue_size`,
+        `SELECT count(*)::int AS queued FROM ${schema}.tasks WHERE status = 'TASK_STATUS_QUEUED'`,
+      );
+      await recount(
+        `SELECT key_id, sum(queued)::int AS queued, sum(in_flight)::int AS in_flight FROM ${schema}.key_counts GROUP BY key_id HAVING sum(in_flight) <> 0 ORDER BY key_id`,
+        `SELECT key_id, count(*) FILTER (WHERE status = 'TASK_STATUS_QUEUED')::int AS queued, count(*)::int AS in_flight FROM ${schema}.tasks
+           WHERE status IN ('TASK_STATUS_QUEUED', 'TASK_STATUS_PROCESSING') GROUP BY key_id ORDER BY key_id`,
+      );
+      await recount(
+        `SELECT key_id, span, sum(millis)::bigint AS millis FROM ${schema}.key_seconds GROUP BY key_id, span HAVING sum(millis) <> 0 ORDER BY key_id, span`,
+        `SELECT key_id, span, sum(${schema}.${spent})::bigint AS millis FROM ${schema}.tasks CROSS JOIN (VALUES ('day'), ('month')) AS spans (span)
+           GROUP BY key_id, span HAVING sum(${schema}.${spent}) <> 0 ORDER BY key_id, span`,
+      );
     } finally {
       await close();
     }

@@ -19,6 +19,7 @@ import type { ModelId } from '../../models/model.js';
 import { columnList, decodeRow, processing, queued, recordFields, snapshotColumnList, snapshotFields, taskColumnList } from '../task-rows.js';
 import { SnapshotCache } from '../snapshot-cache.js';
 import { Batches } from './batches.js';
+import { countingInsert } from './counting-insert.js';
 import { GroupedInserts } from './grouped-inserts.js';
 import { testModeError, testModeExtra } from '../test-mode-task.js';
 import { startOfUtcDay, startOfUtcMonth } from '../utc-periods.js';
@@ -34,25 +35,28 @@ function newTaskValues(task: NewTask, admission: Admission | undefined): unknown
   return [...values, admission?.maxQueuedTotal ?? null];
 }
 /**
- * Inserts the task when the queue over every key is shorter than the parameter after the task's
- * columns (NULL: no cap); no row comes back when it is not. Read in the insert itself, without a
- * lock: submissions committing at the same moment on other connections are not seen, so the cap
- * can be passed by at most as many tasks as connections insert at once.
+ * Inserts the task when the queue over every key is shorter than the last parameter (NULL: no
+ * cap); no row comes back when it is not. Read in the insert itself, without a lock: submissions
+ * committing at the same moment on other connections are not seen, so the cap can be passed by at
+ * most as many tasks as connections insert at once.
  */
-const insertQueued = (first: number) => {
-  const $ = (index: number) => `$${first + index}`;
-  return `INSERT INTO tasks (id, key_id, model, status, request_json, seed, webhook_url, billable_seconds, created_at)
-    SELECT ${$(0)}::text, ${$(1)}::text, ${$(2)}::text, ${queued}, ${$(3)}::jsonb, ${$(4)}::bigint, ${$(5)}::text, ${$(6)}::float8, ${$(7)}::bigint
-    WHERE ${$(8)}::bigint IS NULL OR ${queuedTotal} < ${$(8)} RETURNING model`;
-};
+const insertQueued = countingInsert(
+  `INSERT INTO tasks (id, key_id, model, status, request_json, seed, webhook_url, billable_seconds, created_at)
+    SELECT $1::text, $2::text, $3::text, ${queued}, $4::jsonb, $5::bigint, $6::text, $7::float8, $8::bigint
+    WHERE $9::bigint IS NULL OR ${queuedTotal} < $9`,
+  'SELECT model FROM inserted',
+);
 
 const statements = {
   queuedTotal: `SELECT ${queuedTotal}::float8 AS queued`,
-  insertFinished: `INSERT INTO tasks (id, key_id, model, status, request_json, seed, webhook_url, billable_seconds, created_at,
+  insertFinished: countingInsert(
+    `INSERT INTO tasks (id, key_id, model, status, request_json, seed, webhook_url, billable_seconds, created_at,
       started_at, completed_at, progress_percent, extra_json, error_json)
     VALUES ($1, $2, $3, $8, $4, $5, $6, 0, $7, $7, $7,
       CASE $8 WHEN '${TaskStatus.Succeed}' THEN 100 ELSE 0 END, '${testModeExtra}',
       CASE $8 WHEN '${TaskStatus.Failed}' THEN '${testModeError}'::jsonb END)`,
+    'SELECT count(*) FROM inserted',
+  ),
   insertDelivery: `INSERT INTO webhook_deliveries (id, task_id, key_id, url, event_type, next_attempt_at, created_at)
     VALUES ($1, $2, $3, $4, 'ASYNC_TASK_RESULT', $5, $5)`,
   findIdempotency: `SELECT body_hash, task_id FROM idempotency_keys WHERE key_id = $1 AND idempotency_key = $2 AND expires_at > $3`,
@@ -224,7 +228,7 @@ export class PgTasks implements TaskStore {
         transaction.announce({ type: 'delivery' });
       }
     } else {
-      const { rowCount } = await transaction.query({ name: 'wan-insert-admitted', text: insertQueued(1), values: newTaskValues(task, admission) });
+      const { rowCount } = await transaction.query({ name: 'wan-insert-admitted', text: insertQueued, values: newTaskValues(task, admission) });
       if (rowCount === 0) return this.queueFull(transaction, admission!.maxQueuedTotal!);
       transaction.announce({ type: 'queued', model: task.model });
     }
