@@ -10,8 +10,8 @@ const spent = 'task_spent_millis(status, billable_seconds, billed_seconds)';
  * Every INSERT INTO tasks is written through this: the statement adds its new rows to the totals
  * that admission reads (queue_size, key_counts, key_seconds), as the row triggers do for a task's
  * later changes. Counted in the statement rather than by a statement trigger: the trigger's
- * PL/pgSQL, transition table and three statements of its own cost the database a third of a
- * grouped submission's CPU (docs/benchmarks.md).
+ * PL/pgSQL, transition table and three statements of its own cost the database about a quarter
+ * of a grouped submission's CPU (docs/benchmarks.md).
  *
  * `insert` is an INSERT INTO tasks without RETURNING; `answer` the statement's final SELECT, which
  * reads the new rows from `inserted` (their key_id, model, status, billable_seconds,
