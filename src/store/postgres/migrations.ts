@@ -270,8 +270,9 @@ const migrations: readonly string[] = [
   // time but the queue's own index, and every insert paid for this one.
   `DROP INDEX IF EXISTS tasks_created;`,
   // New tasks are counted by the statements that insert them (counting-insert.ts), which costs
-  // the database about a quarter less per grouped submission than this trigger did. From this step on,
-  // processes of an earlier version must not insert tasks: stop them before starting this one.
+  // the database about a quarter less per grouped submission than this trigger did. From this
+  // step on, processes of an earlier version must not insert tasks: stop them before starting
+  // this one.
   `
   DROP TRIGGER tasks_count_3_inserted ON tasks;
   DROP FUNCTION count_inserted_tasks();
