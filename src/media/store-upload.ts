@@ -9,6 +9,7 @@ import { contentTypeOfName, describeAcceptedFormats, kindOfFormat } from '../mod
 import { largestAllowedBytes, megabyte } from '../models/media-limits.js';
 import type { MediaKind } from '../models/model.js';
 import { describeBytes, mediaReason } from './media-limit-check.js';
+import { storedUploadName } from './stored-upload-name.js';
 import { uploadUrlHash } from './own-uploads.js';
 import { uploadKeyPrefix } from './uploaded-media-source.js';
 
@@ -78,7 +79,7 @@ export async function storeUpload(place: UploadPlace, keyId: string, file: Incom
   if (declared > cap) throw tooLarge(file.field, kind, declared, cap);
 
   const uploadId = uuidv7();
-  const blobKey = `${uploadKeyPrefix}${uploadId}/${storedName(file.name, detected.ext)}`;
+  const blobKey = `${uploadKeyPrefix}${uploadId}/${storedUploadName(file.name, detected.ext)}`;
   const contentType = contentTypeOfName(blobKey);
   // Room for the whole file, as declared or as large as its kind may be, is set aside first.
   const release = place.disk?.reserve(declared >= 0 ? declared : cap);
@@ -134,18 +135,4 @@ function tooLarge(field: string, kind: MediaKind | undefined, bytes: number, cap
     `${field}: the upload is ${found}; the limit for ${what} is ${cap / megabyte} MB`,
     { field, value: bytes, limit: cap },
   );
-}
-
-/**
- * The client's file name, reduced to letters, digits, dots, dashes and underscores, with the
- * extension of the format found: blob keys stay safe and the file is served with its true type.
- */
-function storedName(clientName: string | undefined, extension: string): string {
-  const stem = (clientName ?? 'upload')
-    .replace(/\.[^.]*$/, '')
-    .replace(/[^A-Za-z0-9._-]+/g, '-')
-    .replace(/\.{2,}/g, '.')
-    .replace(/^[^A-Za-z0-9]+/, '')
-    .slice(0, 100);
-  return `${stem || 'upload'}.${extension}`;
 }
