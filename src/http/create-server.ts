@@ -110,6 +110,11 @@ export function createServer(dependencies: ServerDependencies): FastifyInstance 
     frameworkErrors: frameworkErrorHandler,
   });
   installErrorHandler(app, dependencies.maxBodyBytes);
+  // A client that half-closes after its request still gets the answer (RFC 9112: a half-close
+  // neither ends a request nor says the client lost interest); Node would otherwise end the
+  // connection before an answer still being made is written. The property is Node's own
+  // (lib/_http_server.js), not in its typings.
+  (app.server as typeof app.server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
   app.server.on('connect', answerConnect);
   app.server.on('checkExpectation', answerExpectation);
   // First of the hooks: a refused request needs no deadline, and every other one gets it.

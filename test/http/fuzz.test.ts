@@ -302,6 +302,7 @@ const rawRequest = fc
     framing,
     body: fc.oneof(fc.string({ maxLength: 200 }), deepBody, mutatedRequest),
     pipelined: fc.boolean(),
+    halfClose: fc.boolean(),
   })
   .map((parts) => {
     const { method, target, version, host, lines, eol, body: text, pipelined } = parts;
@@ -340,9 +341,9 @@ const rawRequest = fc
     return {
       bytes: pipelined ? Buffer.concat([request, Buffer.from('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n')]) : request,
       // A body shorter than announced would hold the connection until the body deadline; the
-      // client's half-close ends it at once. Any other request is sent as a real client would:
-      // a half-close there is a client giving up, whose request Node drops unanswered.
-      halfClose: parts.framing === 'long-length',
+      // client's half-close ends it at once. Any other request may be half-closed too: a
+      // half-close is no sign the client gave up (RFC 9112), and it is answered all the same.
+      halfClose: parts.framing === 'long-length' || parts.halfClose,
       answers: pipelined ? 2 : 1,
     };
   });

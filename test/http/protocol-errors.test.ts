@@ -84,6 +84,21 @@ test('bad bytes after a pipelined request: the request keeps its answer, the 400
   assert.equal(closing.closed, true);
 });
 
+test('a client that half-closes after its requests still gets every answer, in order, then the close', async () => {
+  // Submitting waits for the store's commit: the half-close arrives before that answer is made.
+  const body = JSON.stringify({ prompt: 'a lantern at dusk', size: '1280*720', duration: 2 });
+  const submit = `POST /v3/async/wan2.7-t2v HTTP/1.1\r\nHost: x\r\n${auth}Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+  const exchange = await send(`${submit}GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n`, { endAfterSending: true });
+  assert.deepEqual(exchange.responses.map((response) => response.status), [200, 200]);
+  assert.match(JSON.parse(exchange.responses[0].body).task_id, /^[0-9a-f-]{36}$/);
+  assert.equal(exchange.closed, true);
+  // A request line with no version is HTTP/0.9 to Node's parser, the rest of the bytes a second,
+  // bad request: the first keeps its answer after the half-close, and the connection closes.
+  const old = await send('GET /healthz\r\nX: 1\r\n\r\n', { endAfterSending: true });
+  assert.deepEqual(old.responses.map((response) => response.status), [200]);
+  assert.equal(old.closed, true);
+});
+
 test('a URL that does not decode, a missing Host and a CONNECT get the documented body too', async () => {
   const badEscape = await send('GET /v3/files/%E0%A4%A HTTP/1.1\r\nHost: x\r\n\r\n');
   assert.match(assertDocumented(badEscape.responses[0], 400, 'MALFORMED_REQUEST').message, /%E0%A4%A/);
