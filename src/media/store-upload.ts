@@ -9,8 +9,8 @@ import { contentTypeOfName, describeAcceptedFormats, kindOfFormat } from '../mod
 import { largestAllowedBytes, megabyte } from '../models/media-limits.js';
 import type { MediaKind } from '../models/model.js';
 import { describeBytes, mediaReason } from './media-limit-check.js';
-import { storedUploadName } from './stored-upload-name.js';
 import { uploadUrlHash } from './own-uploads.js';
+import { storedUploadName } from './stored-upload-name.js';
 import { uploadKeyPrefix } from './uploaded-media-source.js';
 
 /** Where uploads go and how long their URLs work. */
