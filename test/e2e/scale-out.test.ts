@@ -5,6 +5,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
+import pg from 'pg';
 import { resolveFfmpeg } from '../../src/media/ffmpeg-binaries.js';
 import { probeMedia } from '../../src/media/probe.js';
 import { TestApiClient } from '../support/api-client.js';
@@ -15,6 +16,7 @@ import { postgresUnavailable } from '../support/postgres.js';
 import { startS3TestServer } from '../support/s3-test-server.js';
 import type { ServerProcess } from '../support/server-process.js';
 import { tempDir } from '../support/temp-dir.js';
+import { WebhookReceiver } from '../support/webhook-receiver.js';
 
 /**
  * Scale-out as an operator sets it up: real `wan serve` processes on the machine's PostgreSQL,
@@ -34,10 +36,31 @@ function logsOf(servers: ServerProcess[], message: string, taskId?: string) {
   return servers.flatMap((server) => server.logs).filter((entry) => entry.msg === message && (taskId === undefined || entry.task_id === taskId));
 }
 
-/** What the processes logged about a task beyond info: the story of a failure, for its assertion message. */
-function troubleOf(servers: ServerProcess[], taskId: string): string {
-  const lines = servers.flatMap((server) => server.logs).filter((entry) => entry.task_id === taskId && Number(entry.level) >= 40);
-  return lines.map((entry) => JSON.stringify(entry)).join('\n');
+/** Whether a process logged the end of a task's attempt. */
+function endedIn(server: ServerProcess, taskId: string): boolean {
+  return server.logs.some((entry) => entry.task_id === taskId && /^task (succeeded|failed|handed back|result discarded)/.test(String(entry.msg)));
+}
+
+/** Everything the processes logged about a task, each line with its process: for an assertion's message. */
+function storyOf(servers: ServerProcess[], taskId: string): string {
+  return servers
+    .flatMap((server, index) => server.logs.filter((entry) => entry.task_id === taskId).map((entry) => `process ${index}: ${JSON.stringify(entry)}`))
+    .join('\n');
+}
+
+/** What the database holds of each task's completions: its leases taken, and the webhook deliveries its end wrote. */
+async function recordedCompletions(ids: string[]): Promise<Map<string, { attempts: number; deliveries: number }>> {
+  const database = new pg.Client({ connectionString: cluster.databaseUrl });
+  await database.connect();
+  try {
+    const { rows } = await database.query(
+      `SELECT id, attempts, (SELECT count(*) FROM webhook_deliveries WHERE task_id = tasks.id)::int AS deliveries FROM tasks WHERE id = ANY($1)`,
+      [ids],
+    );
+    return new Map(rows.map((row) => [row.id, { attempts: row.attempts, deliveries: row.deliveries }]));
+  } finally {
+    await database.end();
+  }
 }
 
 /** The machine's PostgreSQL server: restart, stop, start. */
@@ -98,7 +121,7 @@ describe('scale-out on PostgreSQL: API-only processes and two workers', { skip }
     }
     for (const id of ids) {
       const result = await client.waitForEnd(id, 120_000);
-      assert.equal(result.task.status, 'TASK_STATUS_SUCCEED', `${id}: ${result.task.reason}\n${troubleOf(cluster.all(), id)}`);
+      assert.equal(result.task.status, 'TASK_STATUS_SUCCEED', `${id}: ${result.task.reason}\n${storyOf(cluster.all(), id)}`);
       // Written by a worker into the bucket, fetched from the bucket through a presigned URL.
       const url = new URL(result.videos[0].video_url);
       assert.equal(url.origin, s3.endpoint, 'served by the bucket, not by a process');
@@ -152,7 +175,7 @@ describe('scale-out on PostgreSQL: API-only processes and two workers', { skip }
 
     for (const id of accepted) {
       const result = await client.waitForEnd(id, 240_000);
-      assert.equal(result.task.status, 'TASK_STATUS_SUCCEED', `${id}: ${result.task.reason}\n${troubleOf(cluster.all(), id)}`);
+      assert.equal(result.task.status, 'TASK_STATUS_SUCCEED', `${id}: ${result.task.reason}\n${storyOf(cluster.all(), id)}`);
       // At most once: a success whose answer was lost with the connection is retried, finds the
       // task ended, and is logged as discarded.
       assert.ok(logsOf(cluster.all(), 'task succeeded', id).length <= 1, `${id} completed at most once`);
@@ -175,28 +198,43 @@ describe('scale-out on PostgreSQL: API-only processes and two workers', { skip }
   });
 
   test('kill -9 of a worker mid-render loses no task, and none is completed twice', async () => {
+    // Each completion is written in one statement with its webhook delivery: the deliveries are
+    // the durable count of completions, which a killed process's lost log lines cannot hide.
+    const receiver = new WebhookReceiver();
+    const webhook = { url: await receiver.listen() };
     const ids: string[] = [];
-    for (let index = 0; index < 4; index++) ids.push((await client.submit('wan2.7-t2v', { ...slowRender, seed: index })).body.task_id);
+    for (let index = 0; index < 4; index++) ids.push((await client.submit('wan2.7-t2v', { ...slowRender, seed: index, extra: { webhook } })).body.task_id);
     let victim: ServerProcess | undefined;
+    let running: string | undefined;
     await waitUntil(
       'a worker starts rendering',
       () => {
-        victim = cluster.workers.find((worker) => worker.child.exitCode === null && ids.some((id) => logsOf([worker], 'engine started', id).length > 0));
-        return victim !== undefined;
+        for (const worker of cluster.workers.filter((candidate) => candidate.child.exitCode === null)) {
+          running = ids.find((id) => logsOf([worker], 'engine started', id).length > 0 && !endedIn(worker, id));
+          victim = running === undefined ? undefined : worker;
+          if (victim) return true;
+        }
+        return false;
       },
       60_000,
     );
-    const running = ids.find((id) => logsOf([victim!], 'engine started', id).length > 0)!;
     await victim!.kill9();
     for (const id of ids) {
       const result = await client.waitForEnd(id, 180_000);
-      assert.equal(result.task.status, 'TASK_STATUS_SUCCEED', `${id}: ${result.task.reason}\n${troubleOf(cluster.all(), id)}`);
-      assert.equal(logsOf(cluster.all(), 'task succeeded', id).length, 1, `${id} completed exactly once`);
+      assert.equal(result.task.status, 'TASK_STATUS_SUCCEED', `${id}: ${result.task.reason}\n${storyOf(cluster.all(), id)}`);
+      assert.ok(logsOf(cluster.all(), 'task succeeded', id).length <= 1, `${id}: no process says it completed it twice\n${storyOf(cluster.all(), id)}`);
     }
-    assert.ok(
-      cluster.workers.some((worker) => worker !== victim && logsOf([worker], 'task succeeded', running).length === 1),
-      'the task of the killed worker was finished by the other',
-    );
+    const recorded = await recordedCompletions(ids);
+    for (const id of ids) assert.equal(recorded.get(id)?.deliveries, 1, `${id} completed exactly once\n${storyOf(cluster.all(), id)}`);
+    // Killed mid-render, its task was leased a second time, by the other worker, which ended it.
+    assert.ok((recorded.get(running!)?.attempts ?? 0) >= 2, `the killed worker's task was taken over\n${storyOf(cluster.all(), running!)}`);
+    const survivor = cluster.workers.find((worker) => worker !== victim)!;
+    assert.equal(logsOf([survivor], 'engine started', running).length, 1, 'the other worker rendered it again');
+    // The client is told of each end once.
+    await receiver.waitFor(ids.length);
+    await sleep(1000);
+    const told = receiver.tasksTold();
+    assert.deepEqual(told.sort(), ids.concat().sort(), 'one webhook per task');
   });
 
   test('SIGTERM drains every process left cleanly', async () => {

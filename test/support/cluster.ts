@@ -41,6 +41,8 @@ export function s3Blobs(server: S3TestServer): BlobSetup {
 export interface Cluster {
   /** A key made by `wan keys create` against the database. */
   key: string;
+  /** The database every process shares (its own schema), for a test to read what they recorded. */
+  databaseUrl: string;
   api: ServerProcess[];
   workers: ServerProcess[];
   /** `wan keys …` against the cluster's database. */
@@ -81,5 +83,5 @@ export async function startCluster(options: { blobs: BlobSetup; apis?: number; w
   };
   for (let index = 0; index < (options.apis ?? 1); index++) await startApi();
   await Promise.all(Array.from({ length: options.workers ?? 2 }, () => startWorker()));
-  return { key, api, workers, keys, all: () => started };
+  return { key, databaseUrl, api, workers, keys, all: () => started };
 }

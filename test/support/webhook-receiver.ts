@@ -54,4 +54,13 @@ export class WebhookReceiver {
     }
     return this.received;
   }
+
+  /**
+   * The task of each distinct event received, one entry per event: delivery is at least once,
+   * and a retried event carries its webhook-id again.
+   */
+  tasksTold(): string[] {
+    const events = new Map(this.received.map((delivery) => [delivery.headers['webhook-id'], JSON.parse(delivery.body).payload.task.task_id as string]));
+    return [...events.values()];
+  }
 }
