@@ -45,9 +45,7 @@ test('after kill -9 mid-render and a restart, every accepted task ends, each com
     assert.equal(video.status, 200);
     assert.ok((await video.arrayBuffer()).byteLength > 1000);
   }
-  await receiver.waitFor(ids.length);
-  await sleep(1000);
-  const told = receiver.tasksTold();
+  const told = await receiver.tasksTold(ids.length);
   assert.deepEqual(told.sort(), ids.concat().sort(), 'each task completed exactly once: one webhook each');
   assert.equal(await second.stop(), 0);
 });

@@ -5,14 +5,13 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import pg from 'pg';
 import { resolveFfmpeg } from '../../src/media/ffmpeg-binaries.js';
 import { probeMedia } from '../../src/media/probe.js';
 import { TestApiClient } from '../support/api-client.js';
 import { s3Blobs, startCluster } from '../support/cluster.js';
 import { serveDirectory } from '../support/file-server.js';
 import { makeAudio, makeImage, makeVideo } from '../support/media-fixtures.js';
-import { postgresUnavailable } from '../support/postgres.js';
+import { postgresUnavailable, queryAt } from '../support/postgres.js';
 import { startS3TestServer } from '../support/s3-test-server.js';
 import type { ServerProcess } from '../support/server-process.js';
 import { tempDir } from '../support/temp-dir.js';
@@ -50,17 +49,12 @@ function storyOf(servers: ServerProcess[], taskId: string): string {
 
 /** What the database holds of each task's completions: its leases taken, and the webhook deliveries its end wrote. */
 async function recordedCompletions(ids: string[]): Promise<Map<string, { attempts: number; deliveries: number }>> {
-  const database = new pg.Client({ connectionString: cluster.databaseUrl });
-  await database.connect();
-  try {
-    const { rows } = await database.query(
-      `SELECT id, attempts, (SELECT count(*) FROM webhook_deliveries WHERE task_id = tasks.id)::int AS deliveries FROM tasks WHERE id = ANY($1)`,
-      [ids],
-    );
-    return new Map(rows.map((row) => [row.id, { attempts: row.attempts, deliveries: row.deliveries }]));
-  } finally {
-    await database.end();
-  }
+  const { rows } = await queryAt(
+    cluster.databaseUrl,
+    `SELECT id, attempts, (SELECT count(*) FROM webhook_deliveries WHERE task_id = tasks.id)::int AS deliveries FROM tasks WHERE id = ANY($1)`,
+    [ids],
+  );
+  return new Map(rows.map((row) => [row.id, { attempts: row.attempts, deliveries: row.deliveries }]));
 }
 
 /** The machine's PostgreSQL server: restart, stop, start. */
@@ -211,8 +205,8 @@ describe('scale-out on PostgreSQL: API-only processes and two workers', { skip }
       () => {
         for (const worker of cluster.workers.filter((candidate) => candidate.child.exitCode === null)) {
           running = ids.find((id) => logsOf([worker], 'engine started', id).length > 0 && !endedIn(worker, id));
-          victim = running === undefined ? undefined : worker;
-          if (victim) return true;
+          victim = worker;
+          if (running !== undefined) return true;
         }
         return false;
       },
@@ -231,9 +225,7 @@ describe('scale-out on PostgreSQL: API-only processes and two workers', { skip }
     const survivor = cluster.workers.find((worker) => worker !== victim)!;
     assert.equal(logsOf([survivor], 'engine started', running).length, 1, 'the other worker rendered it again');
     // The client is told of each end once.
-    await receiver.waitFor(ids.length);
-    await sleep(1000);
-    const told = receiver.tasksTold();
+    const told = await receiver.tasksTold(ids.length);
     assert.deepEqual(told.sort(), ids.concat().sort(), 'one webhook per task');
   });
 

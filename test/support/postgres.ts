@@ -43,8 +43,13 @@ export function urlInSchema(schema: string): string {
   return url.toString();
 }
 
-export async function adminQuery(text: string, values: unknown[] = []): Promise<pg.QueryResult> {
-  const client = new pg.Client({ connectionString: testDatabaseUrl });
+export function adminQuery(text: string, values: unknown[] = []): Promise<pg.QueryResult> {
+  return queryAt(testDatabaseUrl, text, values);
+}
+
+/** One statement on its own connection to `url` (a schema's URL: what the processes there recorded). */
+export async function queryAt(url: string, text: string, values: unknown[] = []): Promise<pg.QueryResult> {
+  const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
     return await client.query(text, values);

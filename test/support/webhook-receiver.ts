@@ -56,10 +56,13 @@ export class WebhookReceiver {
   }
 
   /**
-   * The task of each distinct event received, one entry per event: delivery is at least once,
-   * and a retried event carries its webhook-id again.
+   * Once `count` requests arrived and a second passed with room for more: the task of each
+   * distinct event received, one entry per event (delivery is at least once, and a retried event
+   * carries its webhook-id again).
    */
-  tasksTold(): string[] {
+  async tasksTold(count: number): Promise<string[]> {
+    await this.waitFor(count);
+    await sleep(1000);
     const events = new Map(this.received.map((delivery) => [delivery.headers['webhook-id'], JSON.parse(delivery.body).payload.task.task_id as string]));
     return [...events.values()];
   }
