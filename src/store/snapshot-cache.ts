@@ -1,4 +1,5 @@
 import type { TaskSnapshot } from '../spec/task-store.js';
+import { decodeRow, snapshotFields } from './task-rows.js';
 
 /**
  * How long a kept snapshot is served without asking the database. The store drops a kept copy
@@ -13,6 +14,13 @@ export const snapshotCacheEntries = 10_000;
 
 /** Slots of the filter of tasks read once lately (a power of two): 256 KB. */
 const seenSlots = 65_536;
+
+/**
+ * What a store answers for a task asked for with the version of the copy kept (-1: none): the
+ * task's version first, then, only when that version differs, its snapshot columns
+ * (snapshotColumnList); undefined when there is no such task.
+ */
+export type VersionedRow = unknown[] | undefined;
 
 interface Kept {
   snapshot: TaskSnapshot;
@@ -37,6 +45,32 @@ export class SnapshotCache {
    * copy too many.
    */
   private readonly seen = new Uint32Array(seenSlots);
+  /** Copies dropped so far: a reading that saw this move on its way may be older than a change. */
+  private drops = 0;
+
+  constructor(private readonly now: () => number = () => performance.now()) {}
+
+  /**
+   * A task's snapshot: the kept copy while fresh; otherwise what `fetch` answers for it (see
+   * VersionedRow), which confirms the kept copy or replaces it. Both stores read through here.
+   */
+  async read(id: string, fetch: (id: string, keptVersion: number) => Promise<VersionedRow>): Promise<TaskSnapshot | undefined> {
+    const startedAt = this.now();
+    const fresh = this.fresh(id, startedAt);
+    if (fresh !== undefined) return fresh;
+    const dropsBefore = this.drops;
+    const kept = this.kept(id);
+    const row = await fetch(id, kept?.version ?? -1);
+    if (!row) {
+      this.drop(id);
+      return undefined;
+    }
+    // A change heard while the row was on its way may be newer than the row: not trusted then.
+    const checkedAt = dropsBefore === this.drops ? startedAt : -Infinity;
+    const snapshot = kept !== undefined && row[0] === kept.version ? kept : decodeRow<TaskSnapshot>(snapshotFields, row.slice(1));
+    this.keep(snapshot, checkedAt);
+    return snapshot;
+  }
 
   /** The kept snapshot of a task, if the database confirmed it less than snapshotRecheckMs before `now`. */
   fresh(id: string, now: number): TaskSnapshot | undefined {
@@ -72,6 +106,7 @@ export class SnapshotCache {
 
   /** Forgets a task, unless its kept copy is already of `version` (a change this copy came from). */
   drop(id: string, version?: number): void {
+    this.drops++;
     if (version === undefined || this.entries.get(id)?.snapshot.version !== version) this.entries.delete(id);
   }
 }

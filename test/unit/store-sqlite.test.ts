@@ -83,3 +83,25 @@ test('the tasks waiting on a commit thread that stops fail, none of them stored,
     await store.close();
   }
 });
+
+test('polls whose read thread stops are answered from the main connection, and the next poll gets a new thread', async () => {
+  const store = new SqliteStore(path.join(tempDir(), 'wan.db'));
+  try {
+    const ids = ['0190-read-1', '0190-read-2', '0190-read-3'];
+    for (const id of ids) {
+      await store.tasks.insert({ id, keyId: 'k', model: 'wan2.7-t2v', request: { prompt: 'a boat' }, seed: 1, webhookUrl: null, billableSeconds: 1, createdAt: Date.now() });
+    }
+    const reader = (store as unknown as { reads: { thread?: { worker: Worker } } }).reads;
+    assert.equal((await store.tasks.getSnapshot(ids[0]))?.id, ids[0], 'read by the thread');
+    const firstThread = reader.thread!.worker;
+    // The first poll goes at once; the other two wait for it and go as the next batch, which the
+    // thread's end catches on its way.
+    const polls = ids.map((id) => store.tasks.getSnapshot(id));
+    await firstThread.terminate();
+    assert.deepEqual((await Promise.all(polls)).map((task) => task?.id), ids);
+    assert.equal(await store.tasks.getSnapshot('0190-none'), undefined);
+    assert.ok(reader.thread !== undefined && reader.thread.worker !== firstThread, 'a new thread reads the next poll');
+  } finally {
+    await store.close();
+  }
+});

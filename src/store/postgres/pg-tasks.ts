@@ -17,8 +17,8 @@ import { TaskStatus } from '../../spec/task-status.js';
 import type { TaskUsage } from '../../spec/usage.js';
 import type { ModelId } from '../../models/model.js';
 import { columnList, decodeRow, processing, queued, recordFields, snapshotColumnList, snapshotFields, taskColumnList } from '../task-rows.js';
-import { SnapshotCache } from '../snapshot-cache.js';
-import { Batches } from './batches.js';
+import { SnapshotCache, type VersionedRow } from '../snapshot-cache.js';
+import { Batches } from '../batches.js';
 import { countingInsert } from './counting-insert.js';
 import { GroupedInserts } from './grouped-inserts.js';
 import { testModeError, testModeExtra } from '../test-mode-task.js';
@@ -151,7 +151,7 @@ export class PgTasks implements TaskStore {
    * database, which shares the machine, spends less per poll (random polls of 200,000 tasks, bench
    * probes: 33–35% of the bare GET with two in flight, 46–54% with one).
    */
-  private readonly snapshotReads = new Batches<{ id: string; keptVersion: number }, unknown[] | undefined>(
+  private readonly snapshotReads = new Batches<{ id: string; keptVersion: number }, VersionedRow>(
     async (reads) => {
       const { rows } = await this.db.query({
         name: 'wan-snapshots',
@@ -164,18 +164,10 @@ export class PgTasks implements TaskStore {
     },
     { largest: 500 },
   );
-  /** Changes heard so far: a read that overlapped one may have fetched the row from before it. */
-  private changesHeard = 0;
-
-  constructor(
-    private readonly db: Database,
-    private readonly now: () => number = () => performance.now(),
-  ) {
+  constructor(private readonly db: Database) {
     this.groupedInserts = new GroupedInserts(db);
     db.events.subscribe((event) => {
-      if (event.type !== 'changed') return;
-      this.changesHeard++;
-      this.snapshots.drop(event.taskId, event.version);
+      if (event.type === 'changed') this.snapshots.drop(event.taskId, event.version);
     });
   }
 
@@ -284,22 +276,8 @@ export class PgTasks implements TaskStore {
    * columns are sent only when the version moved. The version lives in the row, and changes are
    * announced (LISTEN/NOTIFY), so this holds with any number of processes writing.
    */
-  async getSnapshot(id: string): Promise<TaskSnapshot | undefined> {
-    const startedAt = this.now();
-    const fresh = this.snapshots.fresh(id, startedAt);
-    if (fresh !== undefined) return fresh;
-    const changesBefore = this.changesHeard;
-    const kept = this.snapshots.kept(id);
-    const row = await this.snapshotReads.add({ id, keptVersion: kept?.version ?? -1 });
-    if (!row) {
-      this.snapshots.drop(id);
-      return undefined;
-    }
-    // A change heard while the row was on its way may be newer than the row: not trusted then.
-    const checkedAt = changesBefore === this.changesHeard ? startedAt : -Infinity;
-    const snapshot = kept !== undefined && row[0] === kept.version ? kept : decodeRow<TaskSnapshot>(snapshotFields, row.slice(1));
-    this.snapshots.keep(snapshot, checkedAt);
-    return snapshot;
+  getSnapshot(id: string): Promise<TaskSnapshot | undefined> {
+    return this.snapshots.read(id, (id, keptVersion) => this.snapshotReads.add({ id, keptVersion }));
   }
 
   async list(keyId: string, query: TaskQuery): Promise<TaskSnapshot[]> {

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type { Store } from '../../spec/store.js';
 import { LocalEvents } from '../local-events.js';
 import { InsertCommitter } from './insert-committer.js';
+import { SnapshotReader } from './snapshot-reader.js';
 import { migrate } from './migrations.js';
 import { openDatabase, readMapBytes } from './open-database.js';
 import { SqliteRequestCounts } from './request-counts.js';
@@ -32,6 +33,7 @@ export class SqliteStore implements Store {
   readonly events = new LocalEvents();
   private readonly db: Database.Database;
   private readonly inserts: InsertCommitter;
+  private readonly reads: SnapshotReader;
   private readonly requestCounts: SqliteRequestCounts;
   private readonly statements;
 
@@ -41,7 +43,8 @@ export class SqliteStore implements Store {
     this.db.pragma(`mmap_size = ${readMapBytes}`);
     migrate(this.db);
     this.inserts = new InsertCommitter(file);
-    this.tasks = new SqliteTasks(this.db, this.inserts, this.events, clock);
+    this.reads = new SnapshotReader(file, this.db);
+    this.tasks = new SqliteTasks(this.db, this.inserts, this.reads, this.events, clock);
     this.requestCounts = new SqliteRequestCounts(file);
     this.keys = new SqliteKeys(this.db, this.requestCounts);
     this.webhooks = new SqliteWebhooks(file, clock);
@@ -69,6 +72,7 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     await this.inserts.close();
+    await this.reads.close();
     this.requestCounts.close();
     this.webhooks.close();
     this.db.close();

@@ -20,6 +20,7 @@ import type { ModelId } from '../../models/model.js';
 import type { LocalEvents } from '../local-events.js';
 import { startOfUtcDay, startOfUtcMonth } from '../utc-periods.js';
 import type { InsertCommitter } from './insert-committer.js';
+import type { SnapshotReader } from './snapshot-reader.js';
 import { decodeRow, processing, queued, recordFields, snapshotColumnList, snapshotFields, taskColumnList } from '../task-rows.js';
 import { SnapshotCache } from '../snapshot-cache.js';
 
@@ -28,8 +29,9 @@ type Change = { version: number; status: TaskStatus };
 
 /**
  * Tasks in the embedded store. New tasks are committed by a thread of their own (InsertCommitter),
- * so the fsync of a commit never stops the event loop; every other write runs here, on the main
- * connection, and tells the process's listeners what changed.
+ * so the fsync of a commit never stops the event loop, and polls are read by another
+ * (SnapshotReader); every other write runs here, on the main connection, and tells the process's
+ * listeners what changed.
  */
 export class SqliteTasks implements TaskStore {
   private readonly statements;
@@ -39,6 +41,7 @@ export class SqliteTasks implements TaskStore {
   constructor(
     private readonly db: Database.Database,
     private readonly inserts: InsertCommitter,
+    private readonly reads: SnapshotReader,
     private readonly events: LocalEvents,
     private readonly clock: () => number,
   ) {
@@ -48,8 +51,6 @@ export class SqliteTasks implements TaskStore {
     });
     this.statements = {
       get: db.prepare(`SELECT ${taskColumnList} FROM tasks WHERE id = ?`).raw(true),
-      getSnapshot: db.prepare(`SELECT ${snapshotColumnList} FROM tasks WHERE id = ?`).raw(true),
-      getVersion: db.prepare('SELECT version FROM tasks WHERE id = ?').pluck(),
       // Expired leases first, of any model: a worker already began them, and one that holds a place
       // on its engine keeps it (that place would otherwise keep it from ever being resumed). Never
       // one of the asking worker's own: it still follows that task (its renewals could not be
@@ -155,27 +156,11 @@ export class SqliteTasks implements TaskStore {
   /**
    * A kept snapshot is answered as it is while fresh (SnapshotCache): this process's writes drop
    * it at once (every change is published, and a deletion drops it here); only another process
-   * writing the same file goes unheard for that long. An older one costs one version check
-   * (an integer, far cheaper than the row); a task not kept (most of them, when clients poll
-   * more tasks than are kept) is read at once, in one lookup.
+   * writing the same file goes unheard for that long. Otherwise the read thread (SnapshotReader)
+   * checks an older copy's version (an integer, far cheaper than the row) or reads the row.
    */
-  async getSnapshot(id: string): Promise<TaskSnapshot | undefined> {
-    const now = performance.now();
-    const fresh = this.snapshots.fresh(id, now);
-    if (fresh !== undefined) return fresh;
-    const kept = this.snapshots.kept(id);
-    if (kept !== undefined && this.statements.getVersion.get(id) === kept.version) {
-      this.snapshots.keep(kept, now);
-      return kept;
-    }
-    const row = this.statements.getSnapshot.get(id) as TaskRow | undefined;
-    if (!row) {
-      this.snapshots.drop(id);
-      return undefined;
-    }
-    const snapshot = decodeRow<TaskSnapshot>(snapshotFields, row);
-    this.snapshots.keep(snapshot, now);
-    return snapshot;
+  getSnapshot(id: string): Promise<TaskSnapshot | undefined> {
+    return this.snapshots.read(id, (id, keptVersion) => this.reads.read(id, keptVersion));
   }
 
   async list(keyId: string, query: TaskQuery): Promise<TaskSnapshot[]> {
