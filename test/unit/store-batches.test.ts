@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Batches } from '../../src/store/batches.js';
+import { Batches } from '../../src/store/postgres/batches.js';
 
 /** Batches whose statements the test ends by hand: each run is recorded with the way to answer it. */
 function recorded(lingerMs?: number) {

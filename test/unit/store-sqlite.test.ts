@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
-import type { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { NewTask } from '../../src/spec/task-store.js';
 import { InsertCommitter } from '../../src/store/sqlite/insert-committer.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import type { ThreadBatches } from '../../src/store/sqlite/thread-batches.js';
 import { fillKey, keyTotals } from '../support/key-totals.js';
 import { storeConformance } from '../support/store-conformance.js';
 import { tempDir } from '../support/temp-dir.js';
@@ -72,7 +72,7 @@ test('the tasks waiting on a commit thread that stops fail, none of them stored,
       row: { id, keyId: 'k', model: 'wan2.7-t2v', request: '{}', seed: 1, webhookUrl: null, billableSeconds: 1, createdAt: Date.now() },
     });
     const waiting = [committer.insert(message('lost-1')), committer.insert(message('lost-2'))];
-    await (committer as unknown as { thread: { worker: Worker } }).thread.worker.terminate();
+    await (committer as unknown as { thread: ThreadBatches<unknown, unknown> }).thread.worker().terminate();
     for (const insert of waiting) await assert.rejects(insert, /the insert thread stopped/);
     assert.deepEqual(await committer.insert(message('after')), { outcome: 'created', id: 'after' });
     assert.equal(await store.tasks.get('lost-1'), undefined);
@@ -91,16 +91,15 @@ test('polls whose read thread stops are answered from the main connection, and t
     for (const id of ids) {
       await store.tasks.insert({ id, keyId: 'k', model: 'wan2.7-t2v', request: { prompt: 'a boat' }, seed: 1, webhookUrl: null, billableSeconds: 1, createdAt: Date.now() });
     }
-    const reader = (store as unknown as { reads: { thread?: { worker: Worker } } }).reads;
+    const thread = (store as unknown as { reads: { thread: ThreadBatches<unknown, unknown> } }).reads.thread;
     assert.equal((await store.tasks.getSnapshot(ids[0]))?.id, ids[0], 'read by the thread');
-    const firstThread = reader.thread!.worker;
-    // The first poll goes at once; the other two wait for it and go as the next batch, which the
-    // thread's end catches on its way.
+    const first = thread.worker();
+    // Polls of one turn, sent as one batch that the thread's end catches on its way.
     const polls = ids.map((id) => store.tasks.getSnapshot(id));
-    await firstThread.terminate();
+    await first.terminate();
     assert.deepEqual((await Promise.all(polls)).map((task) => task?.id), ids);
     assert.equal(await store.tasks.getSnapshot('0190-none'), undefined);
-    assert.ok(reader.thread !== undefined && reader.thread.worker !== firstThread, 'a new thread reads the next poll');
+    assert.notEqual(thread.worker(), first, 'a new thread reads the next polls');
   } finally {
     await store.close();
   }

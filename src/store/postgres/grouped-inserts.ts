@@ -1,7 +1,7 @@
 import type { NewTask } from '../../spec/task-store.js';
 import { TaskStatus } from '../../spec/task-status.js';
 import type { ModelId } from '../../models/model.js';
-import { Batches } from '../batches.js';
+import { Batches } from './batches.js';
 import { countingInsert } from './counting-insert.js';
 import { type Database, queuedEvent, queuedTotal } from './database.js';
 

@@ -18,7 +18,7 @@ import type { TaskUsage } from '../../spec/usage.js';
 import type { ModelId } from '../../models/model.js';
 import { columnList, decodeRow, processing, queued, recordFields, snapshotColumnList, snapshotFields, taskColumnList } from '../task-rows.js';
 import { SnapshotCache, type VersionedRow } from '../snapshot-cache.js';
-import { Batches } from '../batches.js';
+import { Batches } from './batches.js';
 import { countingInsert } from './counting-insert.js';
 import { GroupedInserts } from './grouped-inserts.js';
 import { testModeError, testModeExtra } from '../test-mode-task.js';

@@ -133,9 +133,9 @@ function commit() {
   try {
     // IMMEDIATE: the write lock is taken before the counts are read, so another process on the
     // same file cannot insert between a count and its insert.
-    parentPort?.postMessage({ results: admitAll.immediate(messages) });
+    parentPort?.postMessage({ answers: admitAll.immediate(messages) });
   } catch (error) {
     const { message, code } = /** @type {Error & { code?: string }} */ (error);
-    parentPort?.postMessage({ results: messages.map(() => ({ error: message, code })) });
+    parentPort?.postMessage({ answers: messages.map(() => ({ error: message, code })) });
   }
 }

@@ -4,6 +4,7 @@ import { TaskStatus } from '../../spec/task-status.js';
 import { testModeError, testModeExtra } from '../test-mode-task.js';
 import { connectionPragmas } from './open-database.js';
 import { batchTotals } from './task-totals.js';
+import { ThreadBatches } from './thread-batches.js';
 
 const threadEntry = new URL('./group-commit-thread.js', import.meta.url);
 
@@ -49,83 +50,30 @@ export const insertStatements = {
   ...batchTotals,
 };
 
-interface Pending {
-  resolve: (outcome: InsertOutcome) => void;
-  reject: (error: Error) => void;
-}
-
 /** What the thread answers for each task it was sent, in the order they were sent. */
 type ThreadResult = { result?: InsertOutcome; error?: string; code?: string };
-
-/** A commit thread, with the tasks of this event-loop turn yet to be sent and those awaiting their answer (in order). */
-interface CommitThread {
-  worker: Worker;
-  outgoing: InsertMessage[];
-  waiting: Pending[];
-}
 
 /**
  * The main thread's side of the group-commit thread: `insert` resolves once the task is durably
  * committed (or refused). The thread starts with the store, so the first submission does not wait.
- * The thread answers a batch's tasks in the order they were sent, so an answer needs no id: the
- * first answers go to the first tasks waiting.
+ * A task the thread could not store is refused with the thread's error and the driver's code;
+ * every task of a thread that stops fails with it (ThreadBatches), none of them stored.
  */
 export class InsertCommitter {
-  private thread: CommitThread | undefined;
+  private readonly thread: ThreadBatches<InsertMessage, ThreadResult>;
 
-  constructor(private readonly file: string) {
-    this.startedThread().worker.unref();
+  constructor(file: string) {
+    this.thread = new ThreadBatches('the insert thread', () => new Worker(threadEntry, { workerData: { file, pragmas: connectionPragmas, sql: insertStatements } }));
+    this.thread.worker();
   }
 
-  insert(message: InsertMessage): Promise<InsertOutcome> {
-    const thread = this.startedThread();
-    return new Promise((resolve, reject) => {
-      // Keep the process alive while a task waits for its commit, and only then.
-      if (thread.waiting.length === 0) thread.worker.ref();
-      thread.waiting.push({ resolve, reject });
-      // The tasks of one turn go as one message.
-      if (thread.outgoing.length === 0) setImmediate(() => this.send(thread));
-      thread.outgoing.push(message);
-    });
+  async insert(message: InsertMessage): Promise<InsertOutcome> {
+    const { result, error, code } = await this.thread.add(message);
+    if (result) return result;
+    throw Object.assign(new Error(error), { code });
   }
 
-  private send(thread: CommitThread): void {
-    const messages = thread.outgoing;
-    thread.outgoing = [];
-    if (messages.length > 0) thread.worker.postMessage(messages);
-  }
-
-  async close(): Promise<void> {
-    const thread = this.thread;
-    this.thread = undefined;
-    if (!thread) return;
-    // Let the tasks already sent be committed before the thread goes.
-    while (thread.waiting.length > 0) await new Promise((resolve) => setTimeout(resolve, 5));
-    await thread.worker.terminate();
-  }
-
-  private startedThread(): CommitThread {
-    if (this.thread) return this.thread;
-    const worker = new Worker(threadEntry, { workerData: { file: this.file, pragmas: connectionPragmas, sql: insertStatements } });
-    const thread: CommitThread = { worker, outgoing: [], waiting: [] };
-    worker.on('message', ({ results }: { results: ThreadResult[] }) => {
-      const answered = thread.waiting.splice(0, results.length);
-      results.forEach(({ result, error, code }, index) => {
-        if (result) answered[index].resolve(result);
-        else answered[index].reject(Object.assign(new Error(error), { code }));
-      });
-      if (thread.waiting.length === 0) worker.unref();
-    });
-    // Every task of this thread fails with it, those not sent yet included: none of them is
-    // stored, and a thread started after it has its own.
-    const failAll = (error: Error) => {
-      if (this.thread === thread) this.thread = undefined;
-      thread.outgoing = [];
-      for (const waiting of thread.waiting.splice(0)) waiting.reject(error);
-    };
-    worker.on('error', failAll);
-    worker.on('exit', (code) => failAll(new Error(`the insert thread stopped (exit code ${code})`)));
-    this.thread = thread;
-    return thread;
+  close(): Promise<void> {
+    return this.thread.close();
   }
 }

@@ -26,11 +26,15 @@ function read(/** @type {string} */ id, /** @type {number} */ keptVersion) {
   return row.get(id) ?? null;
 }
 
-parentPort?.on('message', (/** @type {{ ids: string[], keptVersions: number[] }} */ { ids, keptVersions }) => {
-  try {
-    parentPort?.postMessage({ rows: ids.map((id, index) => read(id, keptVersions[index])) });
-  } catch (error) {
-    // The main side reads the batch itself, and meets the error there if it lasts.
-    parentPort?.postMessage({ error: /** @type {Error} */ (error).message });
-  }
+/** One answer per read, in order (ThreadBatches); a read that threw is answered `{ error }`, and the main side reads that task itself. */
+parentPort?.on('message', (/** @type {{ id: string, keptVersion: number }[]} */ reads) => {
+  parentPort?.postMessage({
+    answers: reads.map(({ id, keptVersion }) => {
+      try {
+        return read(id, keptVersion);
+      } catch (error) {
+        return { error: /** @type {Error} */ (error).message };
+      }
+    }),
+  });
 });
