@@ -21,7 +21,7 @@ type ThreadAnswer = unknown[] | null | { error: string };
  * The main thread's side of the read thread (snapshot-read-thread.js): the polls of one turn of
  * the event loop go as one batch (ThreadBatches). The event loop is left with the HTTP work, the
  * view and its signature: random polls of 200,000 tasks went from 26–37% of the bare GET to
- * 44–52% on two cores (docs/benchmarks.md).
+ * 49–52% on two cores (docs/benchmarks.md).
  *
  * A poll the thread fails (it stopped, or the read threw there) is read on the main connection:
  * no poll is lost to the thread, and the next batch starts a new one.
