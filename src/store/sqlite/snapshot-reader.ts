@@ -35,10 +35,15 @@ export class SnapshotReader {
     this.readMain = main.prepare(readStatements.row).raw(true);
   }
 
-  async read(id: string, keptVersion: number): Promise<VersionedRow> {
-    const answer = await this.thread.add({ id, keptVersion }).catch(() => undefined);
-    if (answer === null) return undefined;
-    if (Array.isArray(answer)) return answer;
+  read(id: string, keptVersion: number): Promise<VersionedRow> {
+    return this.thread.add({ id, keptVersion }).then(
+      (answer) => (answer === null ? undefined : Array.isArray(answer) ? answer : this.readHere(id)),
+      () => this.readHere(id),
+    );
+  }
+
+  /** A poll the thread failed, read on the main connection. */
+  private readHere(id: string): VersionedRow {
     return this.readMain.get(id) as unknown[] | undefined;
   }
 
