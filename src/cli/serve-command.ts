@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import { setFlagsFromString } from 'node:v8';
 import { startServer } from '../app.js';
 import type { Config } from '../config.js';
 import { createLogger } from '../logger.js';
@@ -17,7 +16,6 @@ export function serveCommand(): Command {
         '  wan serve --database-url postgres://wan@db/wan --worker-only --port 9101   # tasks only\n',
     );
   return addConfigOptions(command).action(async (options: Record<string, string | boolean | undefined>) => {
-    keepRequestsInTheYoungGeneration();
     const config = configFromOptions(options);
     const logger = createLogger(config.log_level);
     const server = await startServer(config, logger).catch((error: unknown) => {
@@ -48,19 +46,6 @@ export function serveCommand(): Command {
     process.on('SIGTERM', () => shutdown('SIGTERM'));
     process.on('SIGINT', () => shutdown('SIGINT'));
   });
-}
-
-/**
- * Under steady load V8's allocation-site pretenuring can decide to allocate each request's HTTP
- * objects (Node's request and response, their headers, Fastify's request state) straight into the
- * old generation. Those objects live ~4 ms, yet there they keep what they point to alive until the
- * next full collection, so every young collection promotes ~1.7 MB and the state feeds itself:
- * pauses of 5–9 ms instead of 1–2, and twice the collector threads' CPU a request (measured in
- * docs/benchmarks.md). A server's allocations are per request, which is the case pretenuring gets
- * wrong; the flag has to be set before the first request, and the serve command owns its process.
- */
-function keepRequestsInTheYoungGeneration(): void {
-  setFlagsFromString('--no-allocation-site-pretenuring');
 }
 
 function startFailure(error: NodeJS.ErrnoException, config: Config): string {
