@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { startServer } from '../app.js';
+import { type RunningServer, startServer } from '../app.js';
 import type { Config } from '../config.js';
 import { createLogger } from '../logger.js';
 import { isTransientStoreError } from '../spec/storage-errors.js';
@@ -18,7 +18,31 @@ export function serveCommand(): Command {
   return addConfigOptions(command).action(async (options: Record<string, string | boolean | undefined>) => {
     const config = configFromOptions(options);
     const logger = createLogger(config.log_level);
-    const server = await startServer(config, logger).catch((error: unknown) => {
+    // Signals are taken from the first moment: a SIGTERM that arrives while the server is still
+    // starting (its "listening" line out, its worker perhaps holding a task) drains it once it
+    // has started, instead of ending the process by the signal's default action. A second signal
+    // before then ends it at once: a start stuck on an unreachable database is not waited out.
+    let server: RunningServer | undefined;
+    let stopSignal: string | undefined;
+    const shutdown = (signal: string) => {
+      if (stopSignal !== undefined && server === undefined) process.exit(1);
+      if (stopSignal !== undefined) return;
+      stopSignal = signal;
+      if (server) close(server, signal);
+    };
+    const close = (running: RunningServer, signal: string) => {
+      logger.info({ signal }, 'shutting down');
+      running.close().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    };
+    process.on('SIGTERM', () => shutdown('SIGTERM'));
+    process.on('SIGINT', () => shutdown('SIGINT'));
+    server = await startServer(config, logger).catch((error: unknown) => {
       // One line a person can act on, not a stack: the log has the details.
       logger.error({ err: error }, 'the server could not start');
       process.stderr.write(`wan: ${startFailure(error as NodeJS.ErrnoException, config)}\n`);
@@ -30,21 +54,7 @@ export function serveCommand(): Command {
         `\nCreated the first API key (it is shown only this once; \`wan keys create\` makes more):\n\n  ${server.firstApiKey}\n\n`,
       );
     }
-    let closing = false;
-    const shutdown = (signal: string) => {
-      if (closing) return;
-      closing = true;
-      logger.info({ signal }, 'shutting down');
-      server.close().then(
-        () => process.exit(0),
-        (error: unknown) => {
-          logger.error({ err: error }, 'shutdown failed');
-          process.exit(1);
-        },
-      );
-    };
-    process.on('SIGTERM', () => shutdown('SIGTERM'));
-    process.on('SIGINT', () => shutdown('SIGINT'));
+    if (stopSignal !== undefined) close(server, stopSignal);
   });
 }
 

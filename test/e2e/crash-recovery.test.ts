@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TestApiClient } from '../support/api-client.js';
 import { allowLoopbackMedia } from '../support/e2e-environment.js';
-import { runCli, startServerProcess } from '../support/server-process.js';
+import { runCli, spawnCli, startServerProcess } from '../support/server-process.js';
 import { tempDir } from '../support/temp-dir.js';
 import { WebhookReceiver } from '../support/webhook-receiver.js';
 
@@ -77,4 +79,20 @@ test('SIGTERM hands running work back to the queue, four times over, and the nex
   const result = await new TestApiClient(last.url, key).waitForEnd(id, 120_000);
   assert.equal(result.task.status, 'TASK_STATUS_SUCCEED', result.task.reason);
   assert.equal(await last.stop(), 0);
+});
+
+test('a SIGTERM while the server is still starting drains it once started: exit 0, not death by the signal', async () => {
+  const dataDir = tempDir();
+  // Sent the moment the HTTP port listens, while the start still creates the first key and
+  // starts the worker: without a handler yet, the signal's default action would end the process.
+  const child = spawnCli(['serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir]);
+  const exited = once(child, 'exit');
+  const lines: string[] = [];
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    lines.push(line);
+    if (line.includes('"Server listening at')) child.kill('SIGTERM');
+  });
+  const [code, signal] = await exited;
+  assert.deepEqual({ code, signal }, { code: 0, signal: null }, lines.join('\n'));
+  assert.ok(lines.some((line) => line.includes('"shutting down"')), lines.join('\n'));
 });

@@ -13,6 +13,11 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promi
   return promisify(execFile)(process.execPath, [...cli, ...args], { cwd: root, env: { ...process.env, ...env } });
 }
 
+/** `wan <args>` as a child process, run from source as runCli runs it, its stdout and stderr piped. */
+export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+  return spawn(process.execPath, [...cli, ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
 export interface ServerProcess {
   url: string;
   child: ChildProcess;
@@ -26,11 +31,7 @@ export interface ServerProcess {
 
 /** Starts `wan serve` on a free loopback port and waits until it listens. */
 export async function startServerProcess(dataDir: string, extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
-  const child = spawn(
-    process.execPath,
-    [...cli, 'serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, ...extraArgs],
-    { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const child = spawnCli(['serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, ...extraArgs], env);
   // Whatever a test asserts, the process never outlives it (a live child would hang the run).
   after(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
