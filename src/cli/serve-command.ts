@@ -25,10 +25,12 @@ export function serveCommand(): Command {
     let server: RunningServer | undefined;
     let stopSignal: string | undefined;
     const shutdown = (signal: string) => {
-      if (stopSignal !== undefined && server === undefined) process.exit(1);
-      if (stopSignal !== undefined) return;
-      stopSignal = signal;
-      if (server) close(server, signal);
+      if (stopSignal === undefined) {
+        stopSignal = signal;
+        if (server) close(server, signal);
+      } else if (server === undefined) {
+        process.exit(1);
+      }
     };
     const close = (running: RunningServer, signal: string) => {
       logger.info({ signal }, 'shutting down');

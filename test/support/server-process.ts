@@ -15,7 +15,12 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promi
 
 /** `wan <args>` as a child process, run from source as runCli runs it, its stdout and stderr piped. */
 export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
-  return spawn(process.execPath, [...cli, ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...cli, ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Whatever a test asserts, the process never outlives it (a live child would hang the run).
+  after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  return child;
 }
 
 export interface ServerProcess {
@@ -32,10 +37,6 @@ export interface ServerProcess {
 /** Starts `wan serve` on a free loopback port and waits until it listens. */
 export async function startServerProcess(dataDir: string, extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
   const child = spawnCli(['serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, ...extraArgs], env);
-  // Whatever a test asserts, the process never outlives it (a live child would hang the run).
-  after(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
   const logs: Record<string, unknown>[] = [];
   let stderr = '';
   child.stderr!.on('data', (chunk) => (stderr += chunk));
