@@ -4,9 +4,10 @@ import { percentile } from './processes.js';
 
 /**
  * How long the disk under `dir` takes to make an 8 KiB write durable (write + fdatasync, as a
- * commit's log write): p50 and p99 in µs over `samples` syncs. A stored submission is answered
- * only after such a sync, so with a fixed number of connections the submit case's throughput
- * follows this figure (docs/benchmarks.md): it is printed with every run to tell the machines apart.
+ * commit's log write): p50 and p99 in µs over `samples` syncs. A submission is answered only once
+ * its row is durable, so at a fixed number of connections SQLite's submit case follows this
+ * figure from machine to machine (docs/benchmarks.md). PostgreSQL syncs on its own server's disk,
+ * which this does not time.
  */
 export function diskSyncMicros(dir: string, samples = 200): { p50: number; p99: number } {
   const scratch = mkdtempSync(path.join(dir, 'wan-bench-sync-'));
