@@ -10,7 +10,7 @@
  * - submit of a t2v task, against a bare POST answering `{"task_id": …}`.
  *
  * A submission is answered once its row is durable, so the run first times a durable write on the
- * data directories' disk (disk-sync.ts): the submit case follows it from machine to machine.
+ * data directories' disk (disk-sync.ts): SQLite's submit case follows it from machine to machine.
  *
  * The 200,000 finished tasks are written straight into the tasks table before the server starts
  * (one prepared INSERT in a transaction on SQLite; batches of 20,000 through `unnest` on
