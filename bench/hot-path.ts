@@ -9,6 +9,9 @@
  * - task result of a random task among 200,000 of the key's (far more than any cache holds);
  * - submit of a t2v task, against a bare POST answering `{"task_id": …}`.
  *
+ * Each round's CPU time per request is read from /proc for the server, for autocannon (this
+ * process) and, on PostgreSQL, for every process of the machine's PostgreSQL server.
+ *
  * A submission is answered once its row is durable, so the run first times a durable write on the
  * data directories' disk (disk-sync.ts): SQLite's submit case follows it from machine to machine.
  *
@@ -107,11 +110,17 @@ interface Measured {
   serverCpuMicros: number;
   /** CPU time of the load generator (this process) per request, in µs: the share of the machine the server did not get. */
   clientCpuMicros: number;
+  /**
+   * CPU time of this machine's PostgreSQL server (every process) per request, in µs: for the
+   * PostgreSQL store when its server runs here; SQLite's is in the server process.
+   */
+  databaseCpuMicros: number | undefined;
 }
 
 /** Load on the server of process `pid` for `durationSeconds`. */
-async function load(pid: number, options: autocannon.Options, durationSeconds = seconds): Promise<Measured> {
+async function load(pid: number, options: autocannon.Options, durationSeconds = seconds, database = false): Promise<Measured> {
   const serverBefore = processUsage(pid).cpuMs;
+  const databaseBefore = database ? databaseCpuMs() : undefined;
   const clientBefore = process.cpuUsage();
   const result = await autocannon({ connections, duration: durationSeconds, ...options });
   const client = process.cpuUsage(clientBefore);
@@ -123,7 +132,27 @@ async function load(pid: number, options: autocannon.Options, durationSeconds = 
     errors: result.errors + result.non2xx,
     serverCpuMicros: ((processUsage(pid).cpuMs - serverBefore) * 1000) / answered,
     clientCpuMicros: (client.user + client.system) / answered,
+    databaseCpuMicros: databaseBefore === undefined ? undefined : ((databaseCpuMs()! - databaseBefore) * 1000) / answered,
   };
+}
+
+/** CPU time (ms) of every process of this machine's PostgreSQL server; undefined when none runs here. */
+function databaseCpuMs(): number | undefined {
+  let pids: string[];
+  try {
+    pids = execFileSync('pgrep', ['-x', 'postgres'], { encoding: 'utf8' }).trim().split('\n');
+  } catch {
+    return undefined;
+  }
+  let total = 0;
+  for (const pid of pids) {
+    try {
+      total += processUsage(Number(pid)).cpuMs;
+    } catch {
+      // A backend that ended between the listing and the reading.
+    }
+  }
+  return total;
 }
 
 function median(runs: Measured[]): Measured {
@@ -139,7 +168,7 @@ interface Case {
   requests: (base: string) => autocannon.Options;
 }
 
-const micros = (value: number) => value.toFixed(0);
+const micros = (value: number | undefined) => (value === undefined ? '–' : value.toFixed(0));
 
 interface Outcome {
   store: string;
@@ -215,7 +244,7 @@ async function measureStore(store: string): Promise<Outcome[]> {
       const roundLoad: number[] = [];
       for (let round = 0; round < rounds; round++) {
         bareRuns.push(await load(bare.child.pid!, entry.requests(bare.value)));
-        ourRuns.push(await load(api.child.pid!, entry.requests(api.value)));
+        ourRuns.push(await load(api.child.pid!, entry.requests(api.value), seconds, schema !== undefined));
         roundLoad.push(loadavg()[0]);
       }
       const outcome = {
@@ -231,7 +260,7 @@ async function measureStore(store: string): Promise<Outcome[]> {
         `${store} | ${entry.name}: ours ${Math.round(outcome.ours.requestsPerSecond)} req/s, bare ${Math.round(outcome.bare.requestsPerSecond)} req/s, ` +
           `${(100 * outcome.ours.requestsPerSecond / outcome.bare.requestsPerSecond).toFixed(0)}%, rounds ${outcome.roundRatios.map((ratio) => `${(100 * ratio).toFixed(0)}%`).join(' ')}, ` +
           `CPU µs/request server ${micros(outcome.ours.serverCpuMicros)} / ${micros(outcome.bare.serverCpuMicros)} bare, ` +
-          `autocannon ${micros(outcome.ours.clientCpuMicros)} / ${micros(outcome.bare.clientCpuMicros)}, load ${roundLoad.map((value) => value.toFixed(1)).join(' ')}`,
+          `autocannon ${micros(outcome.ours.clientCpuMicros)} / ${micros(outcome.bare.clientCpuMicros)}, database ${micros(outcome.ours.databaseCpuMicros)}, load ${roundLoad.map((value) => value.toFixed(1)).join(' ')}`,
       );
     }
     return outcomes;
@@ -252,13 +281,13 @@ for (const store of stores) outcomes.push(...(await measureStore(store)));
 const targets: Record<string, number> = { 'task result, hot task': 0.7, [`task result, random of ${taskCount}`]: 0.5, 'submit t2v': 0.5 };
 console.log(`\nmedians of ${rounds} alternating rounds (bare, ours, …) of ${seconds} s, ${connections} connections, autocannon on the same machine (${process.version}); ` +
   `1-minute load average at the end ${loadavg()[0].toFixed(2)}; a durable 8 KiB write on the data directories' disk ${diskSync.p50} µs (p50)\n`);
-console.log('| store | case | ours req/s | ours p50 / p99 ms | bare req/s | bare p50 / p99 ms | ours / bare | target | server CPU µs/req, ours / bare | errors |');
-console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+console.log('| store | case | ours req/s | ours p50 / p99 ms | bare req/s | bare p50 / p99 ms | ours / bare | target | server CPU µs/req, ours / bare | database CPU µs/req | errors |');
+console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const { store, name, ours, bare } of outcomes) {
   const ratio = ours.requestsPerSecond / bare.requestsPerSecond;
   console.log(
     `| ${store === 'postgres' ? 'PostgreSQL' : 'SQLite'} | ${name} | ${Math.round(ours.requestsPerSecond)} | ${ours.p50} / ${ours.p99} | ` +
       `${Math.round(bare.requestsPerSecond)} | ${bare.p50} / ${bare.p99} | ${(100 * ratio).toFixed(0)}% | ≥ ${100 * targets[name]}% | ` +
-      `${micros(ours.serverCpuMicros)} / ${micros(bare.serverCpuMicros)} | ${ours.errors + bare.errors} |`,
+      `${micros(ours.serverCpuMicros)} / ${micros(bare.serverCpuMicros)} | ${micros(ours.databaseCpuMicros)} | ${ours.errors + bare.errors} |`,
   );
 }

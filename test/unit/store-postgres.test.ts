@@ -342,6 +342,24 @@ describe('PostgreSQL: what several processes share', { skip }, () => {
       await close();
     }
   });
+
+  test("one group's rows spread over two days of two months add each second to its own UTC day and month", async () => {
+    const { first, second, close } = await twoProcesses();
+    try {
+      // A group's seconds are summed per instant, then per period: rows sharing a millisecond,
+      // rows a millisecond apart across midnight, and a month's end against the next month's start.
+      const newMonth = Date.UTC(2026, 11, 1);
+      const lastOfNovember = newMonth - 1;
+      const key = 'periods';
+      const at = (createdAt: number, billableSeconds: number) => ({ ...newTask(key), createdAt, billableSeconds });
+      const group = [at(lastOfNovember, 2), at(lastOfNovember, 3), at(newMonth, 4), at(newMonth + 5, 1.5), at(newMonth, 0.25)];
+      await Promise.all(group.map((task) => first.tasks.insert(task)));
+      assert.deepEqual(await keyTotals(second, key, lastOfNovember), { inFlight: 5, queued: 5, secondsToday: 5, secondsThisMonth: 5 });
+      assert.deepEqual(await keyTotals(second, key, newMonth + 3600_000), { inFlight: 5, queued: 5, secondsToday: 5.75, secondsThisMonth: 5.75 });
+    } finally {
+      await close();
+    }
+  });
 });
 
 test('storage errors: a database restarting or unreachable is transient, and is not a full disk', () => {

