@@ -343,11 +343,12 @@ describe('PostgreSQL: what several processes share', { skip }, () => {
     }
   });
 
-  test("one group's rows spread over two days of two months add each second to its own UTC day and month", async () => {
+  test('a group whose rows span two days of two months adds each second to its own UTC day and month', async () => {
     const { first, second, close } = await twoProcesses();
     try {
-      // A group's seconds are summed per instant, then per period: rows sharing a millisecond,
-      // rows a millisecond apart across midnight, and a month's end against the next month's start.
+      // A group's seconds are summed per instant, then per period. On a fresh store the first
+      // submission goes alone (Batches); the other four are one group holding rows of the same
+      // millisecond and rows on both sides of a midnight that ends a month.
       const newMonth = Date.UTC(2026, 11, 1);
       const lastOfNovember = newMonth - 1;
       const key = 'periods';
