@@ -62,6 +62,24 @@ function pgctl(action: string) {
   return promisify(execFile)('pg_ctlcluster', ['--skip-systemctl-redirect', '15', 'main', action]);
 }
 
+/**
+ * A task's end, or, when it does not come in time, an error that says what every process logged
+ * of it and where the database left it (its status and lease), so that a stuck task can be
+ * explained from the test's output alone.
+ */
+async function endOf(id: string, timeoutMs: number): Promise<any> {
+  try {
+    return await client.waitForEnd(id, timeoutMs);
+  } catch (error) {
+    const { rows } = await queryAt(
+      cluster.databaseUrl,
+      `SELECT status, attempts, lease_owner, lease_expires_at - (extract(epoch from clock_timestamp()) * 1000)::bigint AS lease_left_ms FROM tasks WHERE id = $1`,
+      [id],
+    ).catch((queryError: Error) => ({ rows: [{ unreadable: queryError.message }] }));
+    throw new Error(`${(error as Error).message}; in the database: ${JSON.stringify(rows[0])}\n${storyOf(cluster.all(), id)}`);
+  }
+}
+
 async function waitUntil(what: string, condition: () => Promise<boolean> | boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
@@ -114,7 +132,7 @@ describe('scale-out on PostgreSQL: API-only processes and two workers', { skip }
       ids.push(submitted.body.task_id as string);
     }
     for (const id of ids) {
-      const result = await client.waitForEnd(id, 120_000);
+      const result = await endOf(id, 120_000);
       assert.equal(result.task.status, 'TASK_STATUS_SUCCEED', `${id}: ${result.task.reason}\n${storyOf(cluster.all(), id)}`);
       // Written by a worker into the bucket, fetched from the bucket through a presigned URL.
       const url = new URL(result.videos[0].video_url);
@@ -168,7 +186,7 @@ describe('scale-out on PostgreSQL: API-only processes and two workers', { skip }
     assert.ok(before > 0 && accepted.length > before, `tasks were accepted before (${before}) and after (${accepted.length - before}) the restart`);
 
     for (const id of accepted) {
-      const result = await client.waitForEnd(id, 240_000);
+      const result = await endOf(id, 240_000);
       assert.equal(result.task.status, 'TASK_STATUS_SUCCEED', `${id}: ${result.task.reason}\n${storyOf(cluster.all(), id)}`);
       // At most once: a success whose answer was lost with the connection is retried, finds the
       // task ended, and is logged as discarded.
@@ -190,7 +208,7 @@ describe('scale-out on PostgreSQL: API-only processes and two workers', { skip }
       await waitUntil('it listens to the others again', () => logsOf([server], 'hearing other processes again').length >= 1, 15_000);
     }
     const after = await client.submit('wan2.7-t2v', { prompt: 'after the database came back', size: '1280*720', duration: 2 });
-    assert.equal((await client.waitForEnd(after.body.task_id, 120_000)).task.status, 'TASK_STATUS_SUCCEED');
+    assert.equal((await endOf(after.body.task_id, 120_000)).task.status, 'TASK_STATUS_SUCCEED');
   });
 
   test('kill -9 of a worker mid-render loses no task, and none is completed twice', async () => {
@@ -216,7 +234,7 @@ describe('scale-out on PostgreSQL: API-only processes and two workers', { skip }
     );
     await victim!.kill9();
     for (const id of ids) {
-      const result = await client.waitForEnd(id, 180_000);
+      const result = await endOf(id, 180_000);
       assert.equal(result.task.status, 'TASK_STATUS_SUCCEED', `${id}: ${result.task.reason}\n${storyOf(cluster.all(), id)}`);
       assert.ok(logsOf(cluster.all(), 'task succeeded', id).length <= 1, `${id}: no process says it completed it twice\n${storyOf(cluster.all(), id)}`);
     }

@@ -1,11 +1,15 @@
 import assert from 'node:assert/strict';
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TaskEvent } from '../../src/spec/task-events.js';
 import { TaskStatus } from '../../src/spec/task-status.js';
 import { isDiskError, isTransientStoreError } from '../../src/spec/storage-errors.js';
 import { snapshotRecheckMs } from '../../src/store/snapshot-cache.js';
+import { connectTimeoutMs } from '../../src/store/postgres/database.js';
+import { PgEvents } from '../../src/store/postgres/pg-events.js';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
+import { LocalEvents } from '../../src/store/local-events.js';
 import { adminQuery, freshSchema, postgresUnavailable } from '../support/postgres.js';
 import { fillKey, keyTotals } from '../support/key-totals.js';
 import { storeConformance } from '../support/store-conformance.js';
@@ -55,6 +59,53 @@ function nextEvent(store: PostgresStore, matches: (event: TaskEvent) => boolean,
       resolve(event);
     });
   });
+}
+
+/**
+ * A TCP proxy in front of the test server whose open connections can be silenced: they stay
+ * open and forward nothing more, as over a network cut; connections made later forward again.
+ */
+async function silenceableProxy(target: URL) {
+  const all = new Set<Socket>();
+  const open = new Set<{ client: Socket; server: Socket }>();
+  const proxy = createServer((client) => {
+    const server = connect(Number(target.port || 5432), target.hostname);
+    const pair = { client, server };
+    open.add(pair);
+    all.add(client).add(server);
+    client.pipe(server).pipe(client);
+    const forget = () => {
+      open.delete(pair);
+      client.destroy();
+      server.destroy();
+    };
+    client.on('error', forget).on('close', forget);
+    server.on('error', forget).on('close', forget);
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  const { port } = proxy.address() as AddressInfo;
+  return {
+    /** `url` through the proxy. */
+    url(url: string) {
+      const through = new URL(url);
+      through.hostname = '127.0.0.1';
+      through.port = String(port);
+      return through.toString();
+    },
+    silenceOpenConnections() {
+      for (const { client, server } of open) {
+        client.unpipe(server);
+        server.unpipe(client);
+        client.pause();
+        server.pause();
+      }
+      open.clear();
+    },
+    close() {
+      for (const socket of all) socket.destroy();
+      proxy.close();
+    },
+  };
 }
 
 describe('PostgreSQL: what several processes share', { skip }, () => {
@@ -145,6 +196,29 @@ describe('PostgreSQL: what several processes share', { skip }, () => {
     } finally {
       await close();
     }
+  });
+
+  test('a connection whose server went silent is given up after the statement timeout; polls and submissions go on on a new one', { timeout: 20_000 }, async (t) => {
+    const { url } = await freshSchema();
+    const proxy = await silenceableProxy(new URL(url));
+    t.after(() => proxy.close());
+    const queryTimeoutMs = 1000;
+    const store = await PostgresStore.open({ url: proxy.url(url), poolSize: 1, listen: false, queryTimeoutMs });
+    t.after(() => store.close());
+    const task = newTask();
+    await store.tasks.insert(task);
+    // What a network cut looks like: the connection stays open and nothing comes back.
+    proxy.silenceOpenConnections();
+    const startedAt = Date.now();
+    await assert.rejects(store.tasks.getSnapshot(task.id), (error: Error) => {
+      assert.ok(isTransientStoreError(error), `a transient error, to be retried: ${error.message}`);
+      return true;
+    });
+    const waited = Date.now() - startedAt;
+    assert.ok(waited >= queryTimeoutMs - 100 && waited < queryTimeoutMs + 2000, `gave up after ${waited} ms, not ${queryTimeoutMs}`);
+    // The one pooled connection was the silent one: these go on a new connection.
+    assert.equal((await store.tasks.getSnapshot(task.id))?.id, task.id);
+    assert.equal((await store.tasks.insert(newTask())).outcome, 'created');
   });
 
   test('processes starting together on an empty schema apply each migration once', async () => {
@@ -369,4 +443,22 @@ test('storage errors: a database restarting or unreachable is transient, and is 
   }
   for (const code of ['23505', '42P01', '22P02', undefined]) assert.equal(isTransientStoreError({ code }), false, String(code));
   for (const code of ['57P01', '08006', 'ECONNREFUSED']) assert.equal(isDiskError({ code }), false, `${code} does not mark the data directory full`);
+});
+
+test('the listening connection gives up on a server that accepts but never answers, so that it tries again', { timeout: connectTimeoutMs + 5000 }, async (t) => {
+  // What a network that drops packets looks like from here: TCP would wait minutes.
+  const sockets: Socket[] = [];
+  const silent = createServer((socket) => sockets.push(socket));
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  // After hooks run when the test times out too: a connection that never gives up fails the test, not the run.
+  t.after(() => {
+    for (const socket of sockets) socket.destroy();
+    silent.close();
+  });
+  const { port } = silent.address() as AddressInfo;
+  const startedAt = Date.now();
+  const events = new PgEvents({ url: `postgres://postgres@127.0.0.1:${port}/test`, channel: 'wan_events', events: new LocalEvents(), ownBackends: new Set() });
+  await assert.rejects(events.start(), /timeout/i);
+  const waited = Date.now() - startedAt;
+  assert.ok(waited >= connectTimeoutMs - 100 && waited < connectTimeoutMs + 2000, `gave up after ${waited} ms, not ${connectTimeoutMs}`);
 });

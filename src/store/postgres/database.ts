@@ -30,6 +30,24 @@ export const databaseNow = '(extract(epoch from clock_timestamp()) * 1000)::bigi
  */
 const connectionFailure = '08006';
 
+/**
+ * The longest wait for a new connection: a server that does not answer (a network cut drops
+ * packets rather than refusing them) must not hold a request, /readyz or the listening
+ * connection's retries for the minutes TCP would wait.
+ */
+export const connectTimeoutMs = 5000;
+
+/**
+ * The longest wait for a statement's answer. Every statement the store runs for a request or a
+ * worker takes milliseconds; one unanswered this long is on a connection whose server vanished
+ * without closing it (a network cut), which TCP would notice only after many minutes. Reads and
+ * submissions go one statement at a time (batches.ts), so a hung one would stall every poll of
+ * the process: timed out, its connection is dropped from the pool and the next statement goes
+ * on a new one. Work that may take longer (migrations, which wait for each other) runs on a
+ * session of its own (Database.session).
+ */
+export const queryTimeoutMs = 30_000;
+
 export interface Query {
   /** Names a statement prepared once per connection: for the statements every request runs. */
   name?: string;
@@ -49,6 +67,8 @@ export interface DatabaseOptions {
   url: string;
   poolSize: number;
   logger?: Logger;
+  /** queryTimeoutMs unless given (tests). */
+  queryTimeoutMs?: number;
 }
 
 /**
@@ -68,18 +88,19 @@ export class Database {
   /** Where this store's events go: the channel is per schema, so stores in one database stay apart. */
   channel = 'wan_events';
 
+  /** What every connection of the store is made with, pooled or not. */
+  private readonly connection: pg.ClientConfig;
+
   constructor(
-    options: DatabaseOptions,
+    private readonly options: DatabaseOptions,
     readonly events: LocalEvents,
   ) {
+    this.connection = { connectionString: options.url, types: typeParsers, connectionTimeoutMillis: connectTimeoutMs, application_name: 'wan-api' };
     this.pool = new pg.Pool({
-      connectionString: options.url,
+      ...this.connection,
       max: options.poolSize,
-      types: typeParsers,
-      // A server that does not answer must not hold a request (or /readyz) for long.
-      connectionTimeoutMillis: 5000,
+      query_timeout: options.queryTimeoutMs ?? queryTimeoutMs,
       idleTimeoutMillis: 30_000,
-      application_name: 'wan-api',
     });
     this.pool.on('connect', (client) => {
       const pid = backendOf(client);
@@ -144,6 +165,24 @@ export class Database {
     } finally {
       // A connection that could not even roll back is closed rather than handed to the next user.
       client.release(broken);
+    }
+  }
+
+  /**
+   * Runs `work` on a connection of its own, outside the pool and without its statement timeout:
+   * for statements that may rightly take long (migrations, which wait for another process's).
+   */
+  async session<T>(work: (client: pg.ClientBase) => Promise<T>): Promise<T> {
+    const client = new pg.Client(this.connection);
+    // A connection lost between two statements: the next one fails; without this listener the error would end the process.
+    client.on('error', (error) => this.options.logger?.warn({ err: error }, 'a database session was closed'));
+    try {
+      await client.connect();
+      return await work(client);
+    } catch (error) {
+      throw withCode(error);
+    } finally {
+      await client.end().catch(() => undefined);
     }
   }
 

@@ -2,6 +2,7 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import type { TaskEvent } from '../../spec/task-events.js';
 import type { LocalEvents } from '../local-events.js';
+import { connectTimeoutMs } from './database.js';
 
 /** First and longest wait before listening again after the connection dropped. */
 const reconnectMs = { first: 100, longest: 5000 };
@@ -37,7 +38,7 @@ export class PgEvents {
   private async listen(): Promise<void> {
     const { url, channel, events, ownBackends, logger } = this.options;
     // keepAlive: a connection whose peer vanished without closing it is noticed and made again.
-    const client = new pg.Client({ connectionString: url, application_name: 'wan-api events', keepAlive: true });
+    const client = new pg.Client({ connectionString: url, application_name: 'wan-api events', keepAlive: true, connectionTimeoutMillis: connectTimeoutMs });
     client.on('notification', (message) => {
       if (message.channel !== channel || ownBackends.has(message.processId) || !message.payload) return;
       let event: TaskEvent;

@@ -21,6 +21,8 @@ export interface PostgresStoreOptions {
   /** Hear other processes' events (a server does; a one-off command such as `wan keys` need not). */
   listen?: boolean;
   logger?: Logger;
+  /** The longest wait for a statement's answer: queryTimeoutMs (database.ts) unless given. */
+  queryTimeoutMs?: number;
 }
 
 /**
@@ -53,12 +55,7 @@ export class PostgresStore implements Store {
     const store = new PostgresStore(new Database(options, new LocalEvents()));
     const { db } = store;
     try {
-      const client = await db.pool.connect();
-      try {
-        await migrate(client);
-      } finally {
-        client.release();
-      }
+      await db.session(migrate);
       await db.start();
       if (options.listen ?? true) {
         store.listener = new PgEvents({ url: options.url, channel: db.channel, events: store.events, ownBackends: db.ownBackends, logger: options.logger });
