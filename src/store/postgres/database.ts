@@ -88,8 +88,8 @@ export class Database {
   /** Where this store's events go: the channel is per schema, so stores in one database stay apart. */
   channel = 'wan_events';
 
-  /** What every connection of the store is made with, pooled or not. */
-  private readonly connection: pg.ClientConfig;
+  /** What every connection of the store is made with: the pool's, a session's, the listening one's. */
+  readonly connection: pg.ClientConfig;
 
   constructor(
     private readonly options: DatabaseOptions,

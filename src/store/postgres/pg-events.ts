@@ -2,13 +2,13 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import type { TaskEvent } from '../../spec/task-events.js';
 import type { LocalEvents } from '../local-events.js';
-import { connectTimeoutMs } from './database.js';
 
 /** First and longest wait before listening again after the connection dropped. */
 const reconnectMs = { first: 100, longest: 5000 };
 
 export interface PgEventsOptions {
-  url: string;
+  /** The store's connection settings (Database.connection). */
+  connection: pg.ClientConfig;
   channel: string;
   /** Where heard events are published. */
   events: LocalEvents;
@@ -36,9 +36,9 @@ export class PgEvents {
   }
 
   private async listen(): Promise<void> {
-    const { url, channel, events, ownBackends, logger } = this.options;
+    const { connection, channel, events, ownBackends, logger } = this.options;
     // keepAlive: a connection whose peer vanished without closing it is noticed and made again.
-    const client = new pg.Client({ connectionString: url, application_name: 'wan-api events', keepAlive: true, connectionTimeoutMillis: connectTimeoutMs });
+    const client = new pg.Client({ ...connection, application_name: 'wan-api events', keepAlive: true });
     client.on('notification', (message) => {
       if (message.channel !== channel || ownBackends.has(message.processId) || !message.payload) return;
       let event: TaskEvent;

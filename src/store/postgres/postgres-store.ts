@@ -58,7 +58,7 @@ export class PostgresStore implements Store {
       await db.session(migrate);
       await db.start();
       if (options.listen ?? true) {
-        store.listener = new PgEvents({ url: options.url, channel: db.channel, events: store.events, ownBackends: db.ownBackends, logger: options.logger });
+        store.listener = new PgEvents({ connection: db.connection, channel: db.channel, events: store.events, ownBackends: db.ownBackends, logger: options.logger });
         await store.listener.start();
       }
     } catch (error) {
