@@ -9,6 +9,11 @@
  * - task result of a random task among 200,000 of the key's (far more than any cache holds);
  * - submit of a t2v task, against a bare POST answering `{"task_id": …}`.
  *
+ * The random polls and the submissions are measured in the same rounds on the store floor too
+ * (store-floor.ts: the bare server that first reads the task's row, or stores the submission
+ * durably, in the same store at the least cost a store can): it tells how much of the bare
+ * server the store itself leaves on this machine, before any work of ours.
+ *
  * Each round's CPU time per request is read from /proc for the server, for autocannon (this
  * process) and, on PostgreSQL, for every process of the machine's PostgreSQL server.
  *
@@ -34,7 +39,7 @@ import pg from 'pg';
 import { v7 as timeOrderedUuid } from 'uuid';
 import { benchSchema } from './database.js';
 import { diskSyncMicros } from './disk-sync.js';
-import { listening, percentile, processUsage, root, serverArgs, startBareServer, startProcess, stop } from './processes.js';
+import { listening, percentile, processUsage, root, serverArgs, startBareServer, startProcess, startStoreFloor, stop } from './processes.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
@@ -45,6 +50,7 @@ const seed = Number(process.env.BENCH_SEED ?? Date.now() % 2 ** 31);
 const profileDir = process.env.BENCH_PROFILE;
 const caseNames = (process.env.BENCH_CASES ?? 'hot,random,submit').split(',');
 const barePort = 47_812;
+const floorPort = 47_813;
 
 const submitBody = JSON.stringify({ prompt: 'a paper boat drifting down a rainy street', size: '1280*720', duration: 5, seed: 7 });
 
@@ -166,15 +172,20 @@ interface Case {
   name: string;
   /** The requests of the case, sent alike to the server at `base` (ours or the bare one). */
   requests: (base: string) => autocannon.Options;
+  /** Measured on the store floor too (store-floor.ts): a case whose every request needs the store (not the hot task, which a cache serves). */
+  floor?: boolean;
 }
 
 const micros = (value: number | undefined) => (value === undefined ? '–' : value.toFixed(0));
+const percent = (side: Measured, base: Measured) => `${((100 * side.requestsPerSecond) / base.requestsPerSecond).toFixed(0)}%`;
 
 interface Outcome {
   store: string;
   name: string;
   bare: Measured;
   ours: Measured;
+  /** The store floor's median round, for the cases measured on it. */
+  floor: Measured | undefined;
   /** Each round's ours / bare, in the order measured. */
   roundRatios: number[];
   load: number[];
@@ -199,10 +210,12 @@ async function measureStore(store: string): Promise<Outcome[]> {
   const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
   const resultPath = (id: string) => `/v3/async/task-result?task_id=${id}`;
   const hot = ids[0];
-  const bare = await startBareServer(barePort, await fetch(`${api.value}${resultPath(hot)}`, { headers }));
+  const sample = await fetch(`${api.value}${resultPath(hot)}`, { headers });
+  const bare = await startBareServer(barePort, sample.clone());
+  const floor = await startStoreFloor(floorPort, schema ? 'postgres' : 'sqlite', schema?.url ?? dataDir, sample);
   // One sequence of random ids per side, from the same seed, drawn on through the rounds (a round
   // starting the sequence over would poll tasks the last round already read).
-  const randomOf = new Map([api.value, bare.value].map((base) => [base, seededRandom(seed)]));
+  const randomOf = new Map([api.value, bare.value, floor.value].map((base) => [base, seededRandom(seed)]));
   const allCases: Case[] = [
     { id: 'hot', name: 'task result, hot task', requests: (base) => ({ url: `${base}${resultPath(hot)}`, headers }) },
     {
@@ -223,11 +236,13 @@ async function measureStore(store: string): Promise<Outcome[]> {
           ],
         };
       },
+      floor: true,
     },
     {
       id: 'submit',
       name: 'submit t2v',
       requests: (base) => ({ url: `${base}/v3/async/wan2.7-t2v`, method: 'POST', headers, body: submitBody }),
+      floor: true,
     },
   ];
   const cases = allCases.filter((entry) => caseNames.includes(entry.id));
@@ -235,15 +250,18 @@ async function measureStore(store: string): Promise<Outcome[]> {
     // Warm both sides of every case so the JIT is not measured.
     for (const entry of cases) {
       await load(bare.child.pid!, entry.requests(bare.value), 2);
+      if (entry.floor) await load(floor.child.pid!, entry.requests(floor.value), 2);
       await load(api.child.pid!, entry.requests(api.value), 2);
     }
     const outcomes: Outcome[] = [];
     for (const entry of cases) {
       const bareRuns: Measured[] = [];
+      const floorRuns: Measured[] = [];
       const ourRuns: Measured[] = [];
       const roundLoad: number[] = [];
       for (let round = 0; round < rounds; round++) {
         bareRuns.push(await load(bare.child.pid!, entry.requests(bare.value)));
+        if (entry.floor) floorRuns.push(await load(floor.child.pid!, entry.requests(floor.value), seconds, schema !== undefined));
         ourRuns.push(await load(api.child.pid!, entry.requests(api.value), seconds, schema !== undefined));
         roundLoad.push(loadavg()[0]);
       }
@@ -252,6 +270,7 @@ async function measureStore(store: string): Promise<Outcome[]> {
         name: entry.name,
         bare: median(bareRuns),
         ours: median(ourRuns),
+        floor: floorRuns.length > 0 ? median(floorRuns) : undefined,
         roundRatios: ourRuns.map((run, index) => run.requestsPerSecond / bareRuns[index].requestsPerSecond),
         load: roundLoad,
       };
@@ -262,10 +281,17 @@ async function measureStore(store: string): Promise<Outcome[]> {
           `CPU µs/request server ${micros(outcome.ours.serverCpuMicros)} / ${micros(outcome.bare.serverCpuMicros)} bare, ` +
           `autocannon ${micros(outcome.ours.clientCpuMicros)} / ${micros(outcome.bare.clientCpuMicros)}, database ${micros(outcome.ours.databaseCpuMicros)}, load ${roundLoad.map((value) => value.toFixed(1)).join(' ')}`,
       );
+      if (outcome.floor) {
+        console.log(
+          `${store} | ${entry.name}, store floor: ${Math.round(outcome.floor.requestsPerSecond)} req/s, ${percent(outcome.floor, outcome.bare)} of bare (ours ${percent(outcome.ours, outcome.floor)} of it), ` +
+            `rounds ${floorRuns.map((run, index) => percent(run, bareRuns[index])).join(' ')}, CPU µs/request server ${micros(outcome.floor.serverCpuMicros)}, database ${micros(outcome.floor.databaseCpuMicros)}`,
+        );
+      }
     }
     return outcomes;
   } finally {
     await stop(bare.child);
+    await stop(floor.child);
     await stop(api.child);
     await schema?.drop();
     rmSync(dataDir, { recursive: true, force: true });
@@ -279,15 +305,16 @@ const outcomes: Outcome[] = [];
 for (const store of stores) outcomes.push(...(await measureStore(store)));
 
 const targets: Record<string, number> = { 'task result, hot task': 0.7, [`task result, random of ${taskCount}`]: 0.5, 'submit t2v': 0.5 };
-console.log(`\nmedians of ${rounds} alternating rounds (bare, ours, …) of ${seconds} s, ${connections} connections, autocannon on the same machine (${process.version}); ` +
+console.log(`\nmedians of ${rounds} alternating rounds (bare, [store floor,] ours, …) of ${seconds} s, ${connections} connections, autocannon on the same machine (${process.version}); ` +
   `1-minute load average at the end ${loadavg()[0].toFixed(2)}; a durable 8 KiB write on the data directories' disk ${diskSync.p50} µs (p50)\n`);
-console.log('| store | case | ours req/s | ours p50 / p99 ms | bare req/s | bare p50 / p99 ms | ours / bare | target | server CPU µs/req, ours / bare | database CPU µs/req | errors |');
-console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
-for (const { store, name, ours, bare } of outcomes) {
+console.log('| store | case | ours req/s | ours p50 / p99 ms | bare req/s | bare p50 / p99 ms | ours / bare | target | store floor / bare | ours / floor | server CPU µs/req, ours / bare | database CPU µs/req | errors |');
+console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+for (const { store, name, ours, bare, floor } of outcomes) {
   const ratio = ours.requestsPerSecond / bare.requestsPerSecond;
   console.log(
     `| ${store === 'postgres' ? 'PostgreSQL' : 'SQLite'} | ${name} | ${Math.round(ours.requestsPerSecond)} | ${ours.p50} / ${ours.p99} | ` +
       `${Math.round(bare.requestsPerSecond)} | ${bare.p50} / ${bare.p99} | ${(100 * ratio).toFixed(0)}% | ≥ ${100 * targets[name]}% | ` +
-      `${micros(ours.serverCpuMicros)} / ${micros(bare.serverCpuMicros)} | ${micros(ours.databaseCpuMicros)} | ${ours.errors + bare.errors} |`,
+      `${floor ? percent(floor, bare) : '–'} | ${floor ? percent(ours, floor) : '–'} | ` +
+      `${micros(ours.serverCpuMicros)} / ${micros(bare.serverCpuMicros)} | ${micros(ours.databaseCpuMicros)} | ${ours.errors + bare.errors + (floor?.errors ?? 0)} |`,
   );
 }

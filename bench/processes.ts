@@ -33,11 +33,27 @@ export function startProcess(
  * (a response of ours): its body, and the headers every answer of ours carries (CORS).
  */
 export async function startBareServer(port: number, sample: Response): Promise<{ child: ChildProcess; value: string }> {
-  const fixedHeaders = Object.fromEntries([...sample.headers].filter(([name]) => name.startsWith('access-control-')));
   return startProcess(['--import', 'tsx', 'bench/bare-server.ts', String(port)], (line) => (line === 'listening' ? `http://127.0.0.1:${port}` : undefined), {
     BARE_GET_BODY: await sample.text(),
-    BARE_HEADERS: JSON.stringify(fixedHeaders),
+    BARE_HEADERS: fixedHeadersOf(sample),
   });
+}
+
+/**
+ * The store floor (store-floor.ts) on `port`: the bare server that first does the least the store
+ * must (`postgres` at the url `location`, or `sqlite` in the data directory `location`); its
+ * answers are the bare server's, from `sample` as startBareServer's are.
+ */
+export async function startStoreFloor(port: number, store: 'postgres' | 'sqlite', location: string, sample: Response): Promise<{ child: ChildProcess; value: string }> {
+  return startProcess(['--import', 'tsx', 'bench/store-floor.ts', String(port), store, location], (line) => (line === 'listening' ? `http://127.0.0.1:${port}` : undefined), {
+    BARE_GET_BODY: await sample.text(),
+    BARE_HEADERS: fixedHeadersOf(sample),
+  });
+}
+
+/** The headers every answer of ours carries whatever the request (CORS), as a JSON object. */
+function fixedHeadersOf(sample: Response): string {
+  return JSON.stringify(Object.fromEntries([...sample.headers].filter(([name]) => name.startsWith('access-control-'))));
 }
 
 export async function stop(child: ChildProcess): Promise<void> {

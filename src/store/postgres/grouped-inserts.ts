@@ -6,6 +6,18 @@ import { countingInsert } from './counting-insert.js';
 import { type Database, queuedEvent, queuedTotal } from './database.js';
 
 /**
+ * How new tasks are grouped: one statement at a time, so the rows that arrive meanwhile make the
+ * next group larger, and the database's CPU per row falls with the size of the group (counting
+ * the totals, the commit). Measured with two in flight: groups of ~8 rows; with one, the same
+ * submissions per second for ~30% less database CPU. A statement of one row costs the database
+ * ~330 µs of CPU (the commit, counting the totals) and each further row ~17 µs: waiting up to
+ * 2 ms for a group as large as the last (Batches) took 32 clients from ~10,000 submissions a
+ * second to ~11,800, at 41–47 µs of database CPU each instead of 58–67. The bench's durable floor
+ * groups its rows the same way.
+ */
+export const groupLimits = { largest: 1000, lingerMs: 2 };
+
+/**
  * New tasks without admission or idempotency (the common submission), the rows that arrive while
  * earlier ones are being committed written together (Batches): one statement, one commit (one
  * WAL flush) and one notification per model for the whole group, instead of one of each per
@@ -28,14 +40,7 @@ export class GroupedInserts {
       for (const model of models) this.db.events.publish({ type: 'queued', model });
       return group.map(() => models.length > 0);
     },
-    // One statement at a time: the rows that arrive meanwhile make the next group larger, and
-    // the database's CPU per row falls with the size of the group (counting the totals, the
-    // commit). Measured with two in flight: groups of ~8 rows; with one, the same submissions per
-    // second for ~30% less database CPU. A statement of one row costs the database ~330 µs of CPU
-    // (the commit, counting the totals) and each further row ~17 µs: waiting up to 2 ms for a
-    // group as large as the last (Batches) took 32 clients from ~10,000 submissions a second to
-    // ~11,800, at 41–47 µs of database CPU each instead of 58–67.
-    { largest: 1000, lingerMs: 2 },
+    groupLimits,
   );
 
   constructor(private readonly db: Database) {}
