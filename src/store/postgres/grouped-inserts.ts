@@ -12,7 +12,7 @@ import { type Database, queuedEvent, queuedTotal } from './database.js';
  * submissions per second for ~30% less database CPU. A statement of one row costs the database
  * ~330 µs of CPU (the commit, counting the totals) and each further row ~17 µs: waiting up to
  * 2 ms for a group as large as the last (Batches) took 32 clients from ~10,000 submissions a
- * second to ~11,800, at 41–47 µs of database CPU each instead of 58–67. The bench's durable floor
+ * second to ~11,800, at 41–47 µs of database CPU each instead of 58–67. The bench's store floor
  * groups its rows the same way.
  */
 export const groupLimits = { largest: 1000, lingerMs: 2 };
