@@ -19,3 +19,5 @@ app.post('/v3/async/:model', async (_request, reply) => reply.headers(headers).s
 app.get('/v3/async/task-result', async (_request, reply) => reply.headers(headers).type('application/json; charset=utf-8').send(getBody));
 await app.listen({ host: '127.0.0.1', port: Number(process.argv[2]) });
 process.stdout.write('listening\n');
+// An orderly exit on the bench's SIGTERM, so that a --cpu-prof (BENCH_PROFILE) is written.
+process.once('SIGTERM', () => process.exit(0));

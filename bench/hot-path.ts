@@ -15,7 +15,10 @@
  * server the store itself leaves on this machine, before any work of ours.
  *
  * Each round's CPU time per request is read from /proc for the server, for autocannon (this
- * process) and, on PostgreSQL, for every process of the machine's PostgreSQL server.
+ * process) and, on PostgreSQL, for every process of the machine's PostgreSQL server. Their sum
+ * is the machine's CPU a request takes on that side: it tells the share of the cores each side
+ * kept busy, and the ratio ours would reach with every core busy (what its work alone allows,
+ * whatever the waits between).
  *
  * A submission is answered once its row is durable, so the run first times a durable write on the
  * data directories' disk (disk-sync.ts): SQLite's submit case follows it from machine to machine.
@@ -27,11 +30,11 @@
  *   npm run bench:hot-path     BENCH_SECONDS (5), BENCH_ROUNDS (5), BENCH_CONNECTIONS (32),
  *                              BENCH_TASKS (200000), BENCH_STORES (sqlite,postgres), BENCH_SEED,
  *                              BENCH_CASES (hot,random,submit), BENCH_PROFILE=<dir> writes a
- *                              --cpu-prof of each server process there
+ *                              --cpu-prof of each server process there (ours, bare, floor)
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
@@ -179,6 +182,19 @@ interface Case {
 const micros = (value: number | undefined) => (value === undefined ? '–' : value.toFixed(0));
 const percent = (side: Measured, base: Measured) => `${((100 * side.requestsPerSecond) / base.requestsPerSecond).toFixed(0)}%`;
 
+/** The machine's CPU time per request of a side: its server, its database, and autocannon, which share the cores. */
+const machineMicros = (side: Measured) => side.serverCpuMicros + (side.databaseCpuMicros ?? 0) + side.clientCpuMicros;
+
+/**
+ * The rate a side's CPU per request allows with every core of the machine busy, against the bare
+ * server's measured rate: how far its work alone lets it go, whatever the waits between.
+ */
+const everyCore = (side: Measured, bare: Measured) =>
+  `${((100 * availableParallelism() * 1e6) / machineMicros(side) / bare.requestsPerSecond).toFixed(0)}%`;
+
+/** The share of the machine's cores a side kept busy. */
+const busy = (side: Measured) => `${((100 * side.requestsPerSecond * machineMicros(side)) / 1e6 / availableParallelism()).toFixed(0)}%`;
+
 interface Outcome {
   store: string;
   name: string;
@@ -199,20 +215,21 @@ async function measureStore(store: string): Promise<Outcome[]> {
   const seedStart = performance.now();
   const ids = await seedTasks(dataDir, schema?.url, key.slice(0, 12));
   console.log(`${store}: ${ids.length} finished tasks written in ${((performance.now() - seedStart) / 1000).toFixed(1)} s`);
-  const profile = profileDir ? [`--cpu-prof`, `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${store}-${process.pid}.cpuprofile`] : [];
+  // A folder per side: under tsx, the loader's thread writes a profile of its own beside the main one.
+  const profile = (side: string) => (profileDir ? [`--cpu-prof`, `--cpu-prof-dir=${path.join(profileDir, `${store}-${side}`)}`] : []);
   // No worker: nothing renders during the load; the API alone is measured. No cap on queued
   // tasks either: without a worker the queue only grows, and every submission is to be stored,
   // not refused once the default cap is reached (admission is measured by bench:limits).
   const api = await startProcess(
-    [...profile, ...serverArgs(dataDir, ['--worker-concurrency', '0', '--max-queued-tasks', '0', ...storeArgs])],
+    [...profile('ours'), ...serverArgs(dataDir, ['--worker-concurrency', '0', '--max-queued-tasks', '0', ...storeArgs])],
     listening,
   );
   const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
   const resultPath = (id: string) => `/v3/async/task-result?task_id=${id}`;
   const hot = ids[0];
   const sample = await fetch(`${api.value}${resultPath(hot)}`, { headers });
-  const bare = await startBareServer(barePort, sample.clone());
-  const floor = await startStoreFloor(floorPort, schema ? 'postgres' : 'sqlite', schema?.url ?? dataDir, sample);
+  const bare = await startBareServer(barePort, sample.clone(), profile('bare'));
+  const floor = await startStoreFloor(floorPort, schema ? 'postgres' : 'sqlite', schema?.url ?? dataDir, sample, profile('floor'));
   // One sequence of random ids per side, from the same seed, drawn on through the rounds (a round
   // starting the sequence over would poll tasks the last round already read).
   const randomOf = new Map([api.value, bare.value, floor.value].map((base) => [base, seededRandom(seed)]));
@@ -279,12 +296,14 @@ async function measureStore(store: string): Promise<Outcome[]> {
         `${store} | ${entry.name}: ours ${Math.round(outcome.ours.requestsPerSecond)} req/s, bare ${Math.round(outcome.bare.requestsPerSecond)} req/s, ` +
           `${(100 * outcome.ours.requestsPerSecond / outcome.bare.requestsPerSecond).toFixed(0)}%, rounds ${outcome.roundRatios.map((ratio) => `${(100 * ratio).toFixed(0)}%`).join(' ')}, ` +
           `CPU µs/request server ${micros(outcome.ours.serverCpuMicros)} / ${micros(outcome.bare.serverCpuMicros)} bare, ` +
-          `autocannon ${micros(outcome.ours.clientCpuMicros)} / ${micros(outcome.bare.clientCpuMicros)}, database ${micros(outcome.ours.databaseCpuMicros)}, load ${roundLoad.map((value) => value.toFixed(1)).join(' ')}`,
+          `autocannon ${micros(outcome.ours.clientCpuMicros)} / ${micros(outcome.bare.clientCpuMicros)}, database ${micros(outcome.ours.databaseCpuMicros)}, ` +
+          `cores busy ${busy(outcome.ours)} / ${busy(outcome.bare)} bare, every core busy ${everyCore(outcome.ours, outcome.bare)} of bare, load ${roundLoad.map((value) => value.toFixed(1)).join(' ')}`,
       );
       if (outcome.floor) {
         console.log(
           `${store} | ${entry.name}, store floor: ${Math.round(outcome.floor.requestsPerSecond)} req/s, ${percent(outcome.floor, outcome.bare)} of bare (ours ${percent(outcome.ours, outcome.floor)} of it), ` +
-            `rounds ${floorRuns.map((run, index) => percent(run, bareRuns[index])).join(' ')}, CPU µs/request server ${micros(outcome.floor.serverCpuMicros)}, database ${micros(outcome.floor.databaseCpuMicros)}`,
+            `rounds ${floorRuns.map((run, index) => percent(run, bareRuns[index])).join(' ')}, CPU µs/request server ${micros(outcome.floor.serverCpuMicros)}, database ${micros(outcome.floor.databaseCpuMicros)}, ` +
+            `autocannon ${micros(outcome.floor.clientCpuMicros)}, cores busy ${busy(outcome.floor)}, every core busy ${everyCore(outcome.floor, outcome.bare)} of bare`,
         );
       }
     }
@@ -307,13 +326,13 @@ for (const store of stores) outcomes.push(...(await measureStore(store)));
 const targets: Record<string, number> = { 'task result, hot task': 0.7, [`task result, random of ${taskCount}`]: 0.5, 'submit t2v': 0.5 };
 console.log(`\nmedians of ${rounds} alternating rounds (bare, [store floor,] ours, …) of ${seconds} s, ${connections} connections, autocannon on the same machine (${process.version}); ` +
   `1-minute load average at the end ${loadavg()[0].toFixed(2)}; a durable 8 KiB write on the data directories' disk ${diskSync.p50} µs (p50)\n`);
-console.log('| store | case | ours req/s | ours p50 / p99 ms | bare req/s | bare p50 / p99 ms | ours / bare | target | store floor / bare | ours / floor | server CPU µs/req, ours / bare | database CPU µs/req | errors |');
-console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+console.log('| store | case | ours req/s | ours p50 / p99 ms | bare req/s | bare p50 / p99 ms | ours / bare | target | ours / bare, every core busy | store floor / bare | ours / floor | server CPU µs/req, ours / bare | database CPU µs/req | errors |');
+console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const { store, name, ours, bare, floor } of outcomes) {
   const ratio = ours.requestsPerSecond / bare.requestsPerSecond;
   console.log(
     `| ${store === 'postgres' ? 'PostgreSQL' : 'SQLite'} | ${name} | ${Math.round(ours.requestsPerSecond)} | ${ours.p50} / ${ours.p99} | ` +
-      `${Math.round(bare.requestsPerSecond)} | ${bare.p50} / ${bare.p99} | ${(100 * ratio).toFixed(0)}% | ≥ ${100 * targets[name]}% | ` +
+      `${Math.round(bare.requestsPerSecond)} | ${bare.p50} / ${bare.p99} | ${(100 * ratio).toFixed(0)}% | ≥ ${100 * targets[name]}% | ${everyCore(ours, bare)} | ` +
       `${floor ? percent(floor, bare) : '–'} | ${floor ? percent(ours, floor) : '–'} | ` +
       `${micros(ours.serverCpuMicros)} / ${micros(bare.serverCpuMicros)} | ${micros(ours.databaseCpuMicros)} | ${ours.errors + bare.errors + (floor?.errors ?? 0)} |`,
   );

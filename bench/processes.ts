@@ -32,8 +32,8 @@ export function startProcess(
  * The bare Fastify server (bare-server.ts) on `port`, answering its GET with the bytes of `sample`
  * (a response of ours): its body, and the headers every answer of ours carries (CORS).
  */
-export function startBareServer(port: number, sample: Response): Promise<{ child: ChildProcess; value: string }> {
-  return startAnswering(['bench/bare-server.ts', String(port)], port, sample);
+export function startBareServer(port: number, sample: Response, nodeArgs: string[] = []): Promise<{ child: ChildProcess; value: string }> {
+  return startAnswering([...nodeArgs, 'bench/bare-server.ts', String(port)], port, sample);
 }
 
 /**
@@ -41,11 +41,17 @@ export function startBareServer(port: number, sample: Response): Promise<{ child
  * must (`postgres` at the url `location`, or `sqlite` in the data directory `location`); its
  * answers are the bare server's, from `sample` as startBareServer's are.
  */
-export function startStoreFloor(port: number, store: 'postgres' | 'sqlite', location: string, sample: Response): Promise<{ child: ChildProcess; value: string }> {
-  return startAnswering(['bench/store-floor.ts', String(port), store, location], port, sample);
+export function startStoreFloor(
+  port: number,
+  store: 'postgres' | 'sqlite',
+  location: string,
+  sample: Response,
+  nodeArgs: string[] = [],
+): Promise<{ child: ChildProcess; value: string }> {
+  return startAnswering([...nodeArgs, 'bench/store-floor.ts', String(port), store, location], port, sample);
 }
 
-/** Starts the script of `args` (tsx), listening on `port`, answering the body and fixed headers of `sample`. */
+/** Starts the script of `args` (tsx; Node's options first), listening on `port`, answering the body and fixed headers of `sample`. */
 async function startAnswering(args: string[], port: number, sample: Response): Promise<{ child: ChildProcess; value: string }> {
   return startProcess(['--import', 'tsx', ...args], (line) => (line === 'listening' ? `http://127.0.0.1:${port}` : undefined), {
     BARE_GET_BODY: await sample.text(),
