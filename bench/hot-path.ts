@@ -15,10 +15,11 @@
  * server the store itself leaves on this machine, before any work of ours.
  *
  * Each round's CPU time per request is read from /proc for the server, for autocannon (this
- * process) and, on PostgreSQL, for every process of the machine's PostgreSQL server. Their sum
- * is the machine's CPU a request takes on that side: it tells the share of the cores each side
- * kept busy, and the ratio ours would reach with every core busy (what its work alone allows,
- * whatever the waits between).
+ * process) and, on PostgreSQL, for every process of the machine's PostgreSQL server, and for the
+ * server's main thread, its event loop, alone. Their sum is the machine's CPU a request takes on
+ * that side: with the event loop's, it tells the share of the cores and of the event loop's time
+ * each side kept busy, and the ratio ours would reach CPU-bound, with every core or its event
+ * loop busy, whichever comes first (what its work alone allows, whatever the waits between).
  *
  * A submission is answered once its row is durable, so the run first times a durable write on the
  * data directories' disk (disk-sync.ts): SQLite's submit case follows it from machine to machine.
@@ -42,7 +43,7 @@ import pg from 'pg';
 import { v7 as timeOrderedUuid } from 'uuid';
 import { benchSchema } from './database.js';
 import { diskSyncMicros } from './disk-sync.js';
-import { listening, percentile, processUsage, root, serverArgs, startBareServer, startProcess, startStoreFloor, stop } from './processes.js';
+import { listening, mainThreadCpuMs, percentile, processUsage, root, serverArgs, startBareServer, startProcess, startStoreFloor, stop } from './processes.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
@@ -117,6 +118,8 @@ interface Measured {
   errors: number;
   /** CPU time of the server process (every thread) per request answered, in µs. */
   serverCpuMicros: number;
+  /** CPU time of the server's main thread (its event loop) per request answered, in µs. */
+  eventLoopCpuMicros: number;
   /** CPU time of the load generator (this process) per request, in µs: the share of the machine the server did not get. */
   clientCpuMicros: number;
   /**
@@ -129,6 +132,7 @@ interface Measured {
 /** Load on the server of process `pid` for `durationSeconds`. */
 async function load(pid: number, options: autocannon.Options, durationSeconds = seconds, database = false): Promise<Measured> {
   const serverBefore = processUsage(pid).cpuMs;
+  const eventLoopBefore = mainThreadCpuMs(pid);
   const databaseBefore = database ? databaseCpuMs() : undefined;
   const clientBefore = process.cpuUsage();
   const result = await autocannon({ connections, duration: durationSeconds, ...options });
@@ -140,6 +144,7 @@ async function load(pid: number, options: autocannon.Options, durationSeconds = 
     p99: result.latency.p99,
     errors: result.errors + result.non2xx,
     serverCpuMicros: ((processUsage(pid).cpuMs - serverBefore) * 1000) / answered,
+    eventLoopCpuMicros: ((mainThreadCpuMs(pid) - eventLoopBefore) * 1000) / answered,
     clientCpuMicros: (client.user + client.system) / answered,
     databaseCpuMicros: databaseBefore === undefined ? undefined : ((databaseCpuMs()! - databaseBefore) * 1000) / answered,
   };
@@ -186,14 +191,19 @@ const percent = (side: Measured, base: Measured) => `${((100 * side.requestsPerS
 const machineMicros = (side: Measured) => side.serverCpuMicros + (side.databaseCpuMicros ?? 0) + side.clientCpuMicros;
 
 /**
- * The rate a side's CPU per request allows with every core of the machine busy, against the bare
- * server's measured rate: how far its work alone lets it go, whatever the waits between.
+ * The rate a side's CPU per request allows, against the bare server's measured rate: with every
+ * core of the machine busy, or its event loop busy all the time (one core at most), whichever
+ * comes first. How far its work alone lets it go, whatever the waits between.
  */
-const everyCore = (side: Measured, bare: Measured) =>
-  `${((100 * availableParallelism() * 1e6) / machineMicros(side) / bare.requestsPerSecond).toFixed(0)}%`;
+const cpuBound = (side: Measured, bare: Measured) => {
+  const rate = Math.min((availableParallelism() * 1e6) / machineMicros(side), 1e6 / side.eventLoopCpuMicros);
+  return `${((100 * rate) / bare.requestsPerSecond).toFixed(0)}%`;
+};
 
-/** The share of the machine's cores a side kept busy. */
-const busy = (side: Measured) => `${((100 * side.requestsPerSecond * machineMicros(side)) / 1e6 / availableParallelism()).toFixed(0)}%`;
+/** The share of the machine's cores a side kept busy, and of the time its event loop was. */
+const busy = (side: Measured) =>
+  `cores ${((100 * side.requestsPerSecond * machineMicros(side)) / 1e6 / availableParallelism()).toFixed(0)}%, ` +
+  `event loop ${((100 * side.requestsPerSecond * side.eventLoopCpuMicros) / 1e6).toFixed(0)}%`;
 
 interface Outcome {
   store: string;
@@ -297,13 +307,14 @@ async function measureStore(store: string): Promise<Outcome[]> {
           `${(100 * outcome.ours.requestsPerSecond / outcome.bare.requestsPerSecond).toFixed(0)}%, rounds ${outcome.roundRatios.map((ratio) => `${(100 * ratio).toFixed(0)}%`).join(' ')}, ` +
           `CPU µs/request server ${micros(outcome.ours.serverCpuMicros)} / ${micros(outcome.bare.serverCpuMicros)} bare, ` +
           `autocannon ${micros(outcome.ours.clientCpuMicros)} / ${micros(outcome.bare.clientCpuMicros)}, database ${micros(outcome.ours.databaseCpuMicros)}, ` +
-          `cores busy ${busy(outcome.ours)} / ${busy(outcome.bare)} bare, every core busy ${everyCore(outcome.ours, outcome.bare)} of bare, load ${roundLoad.map((value) => value.toFixed(1)).join(' ')}`,
+          `event loop ${micros(outcome.ours.eventLoopCpuMicros)} / ${micros(outcome.bare.eventLoopCpuMicros)}, busy ${busy(outcome.ours)} (bare ${busy(outcome.bare)}), ` +
+          `CPU-bound ${cpuBound(outcome.ours, outcome.bare)} of bare, load ${roundLoad.map((value) => value.toFixed(1)).join(' ')}`,
       );
       if (outcome.floor) {
         console.log(
           `${store} | ${entry.name}, store floor: ${Math.round(outcome.floor.requestsPerSecond)} req/s, ${percent(outcome.floor, outcome.bare)} of bare (ours ${percent(outcome.ours, outcome.floor)} of it), ` +
             `rounds ${floorRuns.map((run, index) => percent(run, bareRuns[index])).join(' ')}, CPU µs/request server ${micros(outcome.floor.serverCpuMicros)}, database ${micros(outcome.floor.databaseCpuMicros)}, ` +
-            `autocannon ${micros(outcome.floor.clientCpuMicros)}, cores busy ${busy(outcome.floor)}, every core busy ${everyCore(outcome.floor, outcome.bare)} of bare`,
+            `autocannon ${micros(outcome.floor.clientCpuMicros)}, event loop ${micros(outcome.floor.eventLoopCpuMicros)}, busy ${busy(outcome.floor)}, CPU-bound ${cpuBound(outcome.floor, outcome.bare)} of bare`,
         );
       }
     }
@@ -326,13 +337,13 @@ for (const store of stores) outcomes.push(...(await measureStore(store)));
 const targets: Record<string, number> = { 'task result, hot task': 0.7, [`task result, random of ${taskCount}`]: 0.5, 'submit t2v': 0.5 };
 console.log(`\nmedians of ${rounds} alternating rounds (bare, [store floor,] ours, …) of ${seconds} s, ${connections} connections, autocannon on the same machine (${process.version}); ` +
   `1-minute load average at the end ${loadavg()[0].toFixed(2)}; a durable 8 KiB write on the data directories' disk ${diskSync.p50} µs (p50)\n`);
-console.log('| store | case | ours req/s | ours p50 / p99 ms | bare req/s | bare p50 / p99 ms | ours / bare | target | ours / bare, every core busy | store floor / bare | ours / floor | server CPU µs/req, ours / bare | database CPU µs/req | errors |');
+console.log('| store | case | ours req/s | ours p50 / p99 ms | bare req/s | bare p50 / p99 ms | ours / bare | target | ours / bare, CPU-bound | store floor / bare | ours / floor | server CPU µs/req, ours / bare | database CPU µs/req | errors |');
 console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const { store, name, ours, bare, floor } of outcomes) {
   const ratio = ours.requestsPerSecond / bare.requestsPerSecond;
   console.log(
     `| ${store === 'postgres' ? 'PostgreSQL' : 'SQLite'} | ${name} | ${Math.round(ours.requestsPerSecond)} | ${ours.p50} / ${ours.p99} | ` +
-      `${Math.round(bare.requestsPerSecond)} | ${bare.p50} / ${bare.p99} | ${(100 * ratio).toFixed(0)}% | ≥ ${100 * targets[name]}% | ${everyCore(ours, bare)} | ` +
+      `${Math.round(bare.requestsPerSecond)} | ${bare.p50} / ${bare.p99} | ${(100 * ratio).toFixed(0)}% | ≥ ${100 * targets[name]}% | ${cpuBound(ours, bare)} | ` +
       `${floor ? percent(floor, bare) : '–'} | ${floor ? percent(ours, floor) : '–'} | ` +
       `${micros(ours.serverCpuMicros)} / ${micros(bare.serverCpuMicros)} | ${micros(ours.databaseCpuMicros)} | ${ours.errors + bare.errors + (floor?.errors ?? 0)} |`,
   );

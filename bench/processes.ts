@@ -166,6 +166,15 @@ export function processUsage(pid: number): { rssKb: number; cpuMs: number } {
   return { rssKb: Number(/VmRSS:\s+(\d+)/.exec(status)![1]), cpuMs: ((Number(fields[11]) + Number(fields[12])) * 1000) / 100 };
 }
 
+/**
+ * CPU time (ms) of the process's main thread alone: a Node server's event loop, which one core at
+ * most can serve, whatever its other threads (the collector's, a store's) take.
+ */
+export function mainThreadCpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
 export function percentile(values: number[], fraction: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))];
