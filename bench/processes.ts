@@ -160,10 +160,7 @@ export async function dispatchDelays(url: string, headers: Record<string, string
 /** Resident memory (kB) and CPU time (ms, every thread) of a process, from /proc. */
 export function processUsage(pid: number): { rssKb: number; cpuMs: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  // The fields after the command name, which is in parentheses and may hold spaces.
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  // Linux counts process CPU time in ticks of 1/100 s (USER_HZ) on every common architecture.
-  return { rssKb: Number(/VmRSS:\s+(\d+)/.exec(status)![1]), cpuMs: ((Number(fields[11]) + Number(fields[12])) * 1000) / 100 };
+  return { rssKb: Number(/VmRSS:\s+(\d+)/.exec(status)![1]), cpuMs: statCpuMs(`/proc/${pid}/stat`) };
 }
 
 /**
@@ -171,7 +168,14 @@ export function processUsage(pid: number): { rssKb: number; cpuMs: number } {
  * most can serve, whatever its other threads (the collector's, a store's) take.
  */
 export function mainThreadCpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return statCpuMs(`/proc/${pid}/task/${pid}/stat`);
+}
+
+/** The user and system CPU time (ms) of a /proc `stat` file, a process's or a thread's. */
+function statCpuMs(file: string): number {
+  // The fields after the command name, which is in parentheses and may hold spaces.
+  const fields = readFileSync(file, 'utf8').split(') ')[1].split(' ');
+  // Linux counts CPU time in ticks of 1/100 s (USER_HZ) on every common architecture.
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
 
