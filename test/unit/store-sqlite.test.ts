@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import type { NewTask } from '../../src/spec/task-store.js';
 import { InsertCommitter } from '../../src/store/sqlite/insert-committer.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { batchTotals } from '../../src/store/sqlite/task-totals.js';
 import type { ThreadBatches } from '../../src/store/sqlite/thread-batches.js';
 import { fillKey, keyTotals } from '../support/key-totals.js';
 import { storeConformance } from '../support/store-conformance.js';
@@ -60,6 +61,24 @@ test('a task with limits counts the tasks without any stored before it in the sa
     assert.deepEqual(await queued, { outcome: 'refused', limit: 'maxQueuedTotal', current: 3, limitValue: 3 });
   } finally {
     await store.close();
+  }
+});
+
+test('the totals and counts of a group commit find each task of the batch by its id, however many tasks its key has queued', async () => {
+  const file = path.join(tempDir(), 'wan.db');
+  await new SqliteStore(file).close();
+  const db = new Database(file, { readonly: true });
+  try {
+    for (const [name, sql] of Object.entries(batchTotals)) {
+      const plan = (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all({ ids: '[]', keyId: 'k', startsAt: 0 }) as { detail: string }[])
+        .map((step) => step.detail);
+      // Only a lookup by id reads tasks: a walk over a key's queued tasks grew with the queue (9 ms a batch at 48,000).
+      const readsOfTasks = plan.filter((step) => /\btasks\b/.test(step));
+      assert.ok(readsOfTasks.length > 0, `${name} reads tasks: ${plan.join('; ')}`);
+      for (const step of readsOfTasks) assert.match(step, /^SEARCH tasks USING INDEX \w+ \((key_id=\? AND )?id=\?\)$/, `${name}: ${plan.join('; ')}`);
+    }
+  } finally {
+    db.close();
   }
 });
 

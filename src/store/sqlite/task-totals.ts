@@ -28,8 +28,15 @@ export function monthStart(row: string): string {
   return `(CAST(strftime('%s', ${row}.created_at / 1000, 'unixepoch', 'start of month') AS INTEGER) * 1000)`;
 }
 
-/** The tasks named by `@ids`, a JSON array of ids. */
-const listed = 'FROM tasks WHERE id IN (SELECT value FROM json_each(@ids))';
+/**
+ * The tasks named by `@ids`, a JSON array of ids, each found by its id: CROSS JOIN keeps SQLite's
+ * order, the list first. Written as `id IN (SELECT value FROM json_each(@ids))`, every statement
+ * built a temporary index of the list, and a count by key walked instead every queued task of the
+ * key (tasks_key_status), testing each against the list. Measured with 48,000 tasks of the key
+ * queued: an admission's four counts took 8 to 9 ms, now 30 µs; the four additions to the totals
+ * of a batch of 16, 140 to 154 µs, now 43 to 48.
+ */
+const listed = 'FROM json_each(@ids) AS listed CROSS JOIN tasks WHERE tasks.id = listed.value';
 
 /**
  * The commit thread's statements on the totals. It adds the new tasks of a batch (`@ids`) once,
