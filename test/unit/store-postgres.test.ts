@@ -9,6 +9,7 @@ import { snapshotRecheckMs } from '../../src/store/snapshot-cache.js';
 import { connectTimeoutMs, Database } from '../../src/store/postgres/database.js';
 import { PgEvents } from '../../src/store/postgres/pg-events.js';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
+import { announceEveryMs } from '../../src/store/postgres/queued-announcements.js';
 import { LocalEvents } from '../../src/store/local-events.js';
 import { adminQuery, freshSchema, postgresUnavailable } from '../support/postgres.js';
 import { fillKey, keyTotals } from '../support/key-totals.js';
@@ -133,6 +134,30 @@ describe('PostgreSQL: what several processes share', { skip }, () => {
       await sleep(300);
       assert.equal(ownEvents.filter((event) => event.type === 'queued').length, 1, 'not once more through LISTEN');
       assert.equal(ownEvents.filter((event) => event.type === 'cancelled').length, 1);
+    } finally {
+      await close();
+    }
+  });
+
+  test('submissions under load are announced at most once a window, and the last of them still reaches the other process at once', async () => {
+    const { first, second, close } = await twoProcesses();
+    try {
+      const heardAt: number[] = [];
+      second.events.subscribe((event) => event.type === 'queued' && heardAt.push(performance.now()));
+      // Each round waits for its commit: at least one group, one statement, per round.
+      const rounds = 40;
+      let lastRoundAt = 0;
+      for (let round = 0; round < rounds; round++) {
+        lastRoundAt = performance.now();
+        await Promise.all(Array.from({ length: 4 }, () => first.tasks.insert(newTask())));
+      }
+      const committedAt = performance.now();
+      await sleep(announceEveryMs + 200);
+      const last = heardAt.at(-1);
+      console.log(`${heardAt.length} announcements for ${rounds} groups or more over ${(committedAt - heardAt[0]).toFixed(0)} ms; the last heard ${((last ?? NaN) - committedAt).toFixed(1)} ms after the last commit`);
+      assert.ok(heardAt.length > 0 && heardAt.length < rounds, `${heardAt.length} announcements for ${rounds} groups or more`);
+      assert.ok(last !== undefined && last > lastRoundAt, 'the last group is announced, after it began');
+      assert.ok(last - committedAt < 50, `heard ${(last - committedAt).toFixed(1)} ms after the last commit`);
     } finally {
       await close();
     }

@@ -3,6 +3,7 @@ import { TaskStatus } from '../../spec/task-status.js';
 import type { ModelId } from '../../models/model.js';
 import { Batches } from './batches.js';
 import { countingInsert } from './counting-insert.js';
+import { QueuedAnnouncements } from './queued-announcements.js';
 import { type Database, queuedEvent, queuedTotal } from './database.js';
 
 /**
@@ -20,9 +21,9 @@ export const groupLimits = { largest: 1000, lingerMs: 2 };
 /**
  * New tasks without admission or idempotency (the common submission), the rows that arrive while
  * earlier ones are being committed written together (Batches): one statement, one commit (one
- * WAL flush) and one notification per model for the whole group, instead of one of each per
- * task. The commit's cost is shared, so submissions under load are answered several times as
- * fast. Every submitter is answered after the commit of its row, and a failed statement fails
+ * WAL flush) and at most one notification per model for the whole group, instead of one of each
+ * per task (under load, one per model every announceEveryMs: QueuedAnnouncements). The commit's
+ * cost is shared, so submissions under load are answered several times as fast. Every submitter is answered after the commit of its row, and a failed statement fails
  * every task of its group, none of which was stored.
  *
  * The cap on queued tasks (Admission.maxQueuedTotal) is checked for a group as a whole: it is
@@ -33,25 +34,31 @@ export class GroupedInserts {
   private readonly groups = new Batches<{ task: NewTask; cap: number | null }, boolean>(
     async (group) => {
       const caps = group.map((entry) => entry.cap).filter((cap) => cap !== null);
-      const models = await this.write(
-        group.map((entry) => entry.task),
-        caps.length > 0 ? Math.min(...caps) : null,
-      );
+      const tasks = group.map((entry) => entry.task);
+      const announced = this.announcements.announcesNow([...new Set(tasks.map((task) => task.model))]);
+      const models = await this.write(tasks, caps.length > 0 ? Math.min(...caps) : null, announced);
+      this.announcements.committed(models, announced);
       for (const model of models) this.db.events.publish({ type: 'queued', model });
       return group.map(() => models.length > 0);
     },
     groupLimits,
   );
 
-  constructor(private readonly db: Database) {}
+  private readonly announcements: QueuedAnnouncements;
+
+  constructor(private readonly db: Database) {
+    this.announcements = new QueuedAnnouncements((models) =>
+      db.write({ name: 'wan-announce-queued', text: `SELECT pg_notify($1, ${queuedEvent}) FROM unnest($2::text[]) AS models (model)`, values: [models] }),
+    );
+  }
 
   /** Stores the task unless the queue over every key holds `cap` tasks or more (null: no cap); answers whether it did. */
   insert(task: NewTask, cap: number | null): Promise<boolean> {
     return this.groups.add({ task, cap });
   }
 
-  /** Writes the group if it fits under `cap`, announcing each model queued; answers those models (none: not stored). */
-  private async write(tasks: NewTask[], cap: number | null): Promise<ModelId[]> {
+  /** Writes the group if it fits under `cap`, announcing each model queued if `announce`; answers those models (none: not stored). */
+  private async write(tasks: NewTask[], cap: number | null, announce: boolean): Promise<ModelId[]> {
     // The group as one JSON text: one native serialisation, each request an object (not a text
     // escaped again into an array literal, element by element, by the driver).
     const rows = tasks.map((task) => ({
@@ -67,7 +74,7 @@ export class GroupedInserts {
     const { rows: queued } = await this.db.write<{ model: ModelId }>({
       name: 'wan-insert-task-group',
       text: insertGroup,
-      values: [JSON.stringify(rows), cap],
+      values: [JSON.stringify(rows), cap, announce],
     });
     return queued.map((row) => row.model);
   }
@@ -79,5 +86,5 @@ const insertGroup = countingInsert(
     FROM jsonb_to_recordset($2::jsonb)
       AS row (id text, key_id text, model text, request jsonb, seed bigint, webhook_url text, billable_seconds float8, created_at bigint)
     WHERE $3::bigint IS NULL OR ${queuedTotal} + jsonb_array_length($2::jsonb) <= $3`,
-  `SELECT model, pg_notify($1, ${queuedEvent}) FROM (SELECT DISTINCT model FROM inserted) AS models`,
+  `SELECT model, CASE WHEN $4::boolean THEN pg_notify($1, ${queuedEvent}) END FROM (SELECT DISTINCT model FROM inserted) AS models`,
 );
