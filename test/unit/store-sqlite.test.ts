@@ -72,7 +72,7 @@ test('the totals and counts of a group commit find each task of the batch by its
     for (const [name, sql] of Object.entries(batchTotals)) {
       const plan = (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all({ ids: '[]', keyId: 'k', startsAt: 0 }) as { detail: string }[])
         .map((step) => step.detail);
-      // Only a lookup by id reads tasks: a walk over a key's queued tasks grew with the queue (9 ms a batch at 48,000).
+      // Only a lookup by id reads tasks: a walk over a key's queued tasks grew with the queue (8–9 ms an admission at 48,000).
       const readsOfTasks = plan.filter((step) => /\btasks\b/.test(step));
       assert.ok(readsOfTasks.length > 0, `${name} reads tasks: ${plan.join('; ')}`);
       for (const step of readsOfTasks) assert.match(step, /^SEARCH tasks USING INDEX \w+ \((key_id=\? AND )?id=\?\)$/, `${name}: ${plan.join('; ')}`);

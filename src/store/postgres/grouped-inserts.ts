@@ -23,8 +23,9 @@ export const groupLimits = { largest: 1000, lingerMs: 2 };
  * earlier ones are being committed written together (Batches): one statement, one commit (one
  * WAL flush) and at most one notification per model for the whole group, instead of one of each
  * per task (under load, one per model every announceEveryMs: QueuedAnnouncements). The commit's
- * cost is shared, so submissions under load are answered several times as fast. Every submitter is answered after the commit of its row, and a failed statement fails
- * every task of its group, none of which was stored.
+ * cost is shared, so submissions under load are answered several times as fast. Every submitter
+ * is answered after the commit of its row, and a failed statement fails every task of its group,
+ * none of which was stored.
  *
  * The cap on queued tasks (Admission.maxQueuedTotal) is checked for a group as a whole: it is
  * stored only if all of its rows fit, so the cap is never passed by a group, though near the cap

@@ -3,7 +3,7 @@ import type { ModelId } from '../../models/model.js';
 /**
  * How long after announcing a model's new tasks to the other processes (pg_notify) its next ones
  * wait to be announced, at most. Under load a grouped insert commits every millisecond or so, and
- * a notification in each cost the database 35–47 µs of the 400–440 µs of a group of 12, with one
+ * a notification in each cost the database 34–47 µs of the 400–440 µs of a group of 12, with one
  * process listening (docs/benchmarks.md): a worker woken once leases until the queue is empty, so
  * one notification a window says as much. A window's tasks are announced at its end, well within
  * cross-process dispatch's 50 ms.

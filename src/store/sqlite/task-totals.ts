@@ -33,8 +33,8 @@ export function monthStart(row: string): string {
  * order, the list first. Written as `id IN (SELECT value FROM json_each(@ids))`, every statement
  * built a temporary index of the list, and a count by key walked instead every queued task of the
  * key (tasks_key_status), testing each against the list. Measured with 48,000 tasks of the key
- * queued: an admission's four counts took 8 to 9 ms, now 30 µs; the four additions to the totals
- * of a batch of 16, 140 to 154 µs, now 43 to 48.
+ * queued: an admission's four counts took 8 to 9 ms, now 29 to 33 µs; the four additions to the
+ * totals of a batch of 16, 140 to 154 µs, now 43 to 48.
  */
 const listed = 'FROM json_each(@ids) AS listed CROSS JOIN tasks WHERE tasks.id = listed.value';
 
