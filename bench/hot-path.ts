@@ -43,7 +43,7 @@ import pg from 'pg';
 import { v7 as timeOrderedUuid } from 'uuid';
 import { benchSchema } from './database.js';
 import { diskSyncMicros } from './disk-sync.js';
-import { listening, mainThreadCpuMs, percentile, processUsage, root, serverArgs, startBareServer, startProcess, startStoreFloor, stop } from './processes.js';
+import { listening, mainThreadCpuMs, percentile, processUsage, root, serverArgs, startBareServer, startProcess, startStoreFloor, stop, submitBody } from './processes.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
@@ -55,8 +55,6 @@ const profileDir = process.env.BENCH_PROFILE;
 const caseNames = (process.env.BENCH_CASES ?? 'hot,random,submit').split(',');
 const barePort = 47_812;
 const floorPort = 47_813;
-
-const submitBody = JSON.stringify({ prompt: 'a paper boat drifting down a rainy street', size: '1280*720', duration: 5, seed: 7 });
 
 /** mulberry32: the random task ids are reproducible from the printed seed. */
 function seededRandom(state: number): () => number {

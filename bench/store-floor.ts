@@ -8,6 +8,7 @@ import { groupLimits } from '../src/store/postgres/grouped-inserts.js';
 import { snapshotReadLimits } from '../src/store/postgres/pg-tasks.js';
 import { connectionPragmas } from '../src/store/sqlite/open-database.js';
 import { ThreadBatches } from '../src/store/sqlite/thread-batches.js';
+import { createTable, postgresInsert, readTask } from './floor-statements.js';
 
 /**
  * The store floor: the bare server (bare-server.ts) doing, before it answers, the least work the
@@ -31,8 +32,6 @@ import { ThreadBatches } from '../src/store/sqlite/thread-batches.js';
 const [port, store, location] = process.argv.slice(2);
 const getBody = process.env.BARE_GET_BODY ?? '{}';
 const headers = JSON.parse(process.env.BARE_HEADERS ?? '{}') as Record<string, string>;
-const createTable = 'CREATE TABLE IF NOT EXISTS floor_submissions (id TEXT PRIMARY KEY, request TEXT NOT NULL)';
-const readTask = 'SELECT id, status, results_json FROM tasks WHERE id';
 
 type Row = { id: string; request: string };
 interface Floor {
@@ -44,9 +43,8 @@ async function postgresFloor(): Promise<Floor> {
   const client = new pg.Client({ connectionString: location });
   await client.connect();
   await client.query(createTable);
-  const insert = 'INSERT INTO floor_submissions (id, request) SELECT id, request FROM jsonb_to_recordset($1::jsonb) AS row (id text, request text)';
   const writes = new Batches<Row, void>(async (rows) => {
-    await client.query({ name: 'floor-insert', text: insert, values: [JSON.stringify(rows)] });
+    await client.query({ name: 'floor-insert', text: postgresInsert, values: [JSON.stringify(rows)] });
     return rows.map(() => undefined);
   }, groupLimits);
   const reads = new Batches<string, unknown>(async (ids) => {

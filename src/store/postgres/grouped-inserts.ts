@@ -60,9 +60,23 @@ export class GroupedInserts {
 
   /** Writes the group if it fits under `cap`, announcing each model queued if `announce`; answers those models (none: not stored). */
   private async write(tasks: NewTask[], cap: number | null, announce: boolean): Promise<ModelId[]> {
-    // The group as one JSON text: one native serialisation, each request an object (not a text
-    // escaped again into an array literal, element by element, by the driver).
-    const rows = tasks.map((task) => ({
+    const { rows: queued } = await this.db.write<{ model: ModelId }>({
+      name: 'wan-insert-task-group',
+      text: insertGroup,
+      values: [groupJson(tasks), cap, announce],
+    });
+    return queued.map((row) => row.model);
+  }
+}
+
+/**
+ * A group of new tasks as the one JSON text insertGroup reads ($2): one native serialisation,
+ * each request an object (not a text escaped again into an array literal, element by element,
+ * by the driver).
+ */
+export function groupJson(tasks: readonly NewTask[]): string {
+  return JSON.stringify(
+    tasks.map((task) => ({
       id: task.id,
       key_id: task.keyId,
       model: task.model,
@@ -71,17 +85,16 @@ export class GroupedInserts {
       webhook_url: task.webhookUrl,
       billable_seconds: task.billableSeconds,
       created_at: task.createdAt,
-    }));
-    const { rows: queued } = await this.db.write<{ model: ModelId }>({
-      name: 'wan-insert-task-group',
-      text: insertGroup,
-      values: [JSON.stringify(rows), cap, announce],
-    });
-    return queued.map((row) => row.model);
-  }
+    })),
+  );
 }
 
-const insertGroup = countingInsert(
+/**
+ * Writes a group ($2, groupJson) if the queue over every key then holds at most $3 tasks (null: no
+ * cap), counting it into the totals, and answers each model it queued, announced on channel $1
+ * if $4. bench/grouped-insert.ts measures its database CPU against the store floor's statement.
+ */
+export const insertGroup = countingInsert(
   `INSERT INTO tasks (id, key_id, model, status, request_json, seed, webhook_url, billable_seconds, created_at)
     SELECT id, key_id, model, '${TaskStatus.Queued}', request, seed, webhook_url, billable_seconds, created_at
     FROM jsonb_to_recordset($2::jsonb)
