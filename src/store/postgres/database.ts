@@ -2,6 +2,7 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import type { TaskEvent } from '../../spec/task-events.js';
 import type { LocalEvents } from '../local-events.js';
+import { StatementLane } from './statement-lane.js';
 
 /** BIGINT (epoch milliseconds, counts) as a number: every value the store keeps is far below 2^53. */
 const int8 = 20;
@@ -83,8 +84,10 @@ export interface DatabaseOptions {
  */
 export class Database {
   readonly pool: pg.Pool;
-  /** The server processes behind this pool's connections: their notifications are our own. */
+  /** The server processes behind this process's connections (the pool's, the lanes'): their notifications are our own. */
   readonly ownBackends = new Set<number>();
+  /** The connections of their own that parts of the store took (lane()). */
+  private readonly lanes: StatementLane[] = [];
   /** Where this store's events go: the channel is per schema, so stores in one database stay apart. */
   channel = 'wan_events';
 
@@ -102,14 +105,26 @@ export class Database {
       query_timeout: options.queryTimeoutMs ?? queryTimeoutMs,
       idleTimeoutMillis: 30_000,
     });
-    this.pool.on('connect', (client) => {
-      const pid = backendOf(client);
-      if (pid !== undefined) this.ownBackends.add(pid);
-      client.on('end', () => pid !== undefined && this.ownBackends.delete(pid));
-    });
+    this.pool.on('connect', (client) => this.own(client));
     // An idle connection the server closed: the pool drops it; without this listener the error
     // would end the process.
     this.pool.on('error', (error) => options.logger?.warn({ err: error }, 'a database connection was closed'));
+  }
+
+  /**
+   * A connection of its own for statements sent one at a time (see StatementLane), beside the
+   * pool; ended with the store.
+   */
+  lane(): StatementLane {
+    const lane = new StatementLane({
+      connection: this.connection,
+      queryTimeoutMs: this.options.queryTimeoutMs ?? queryTimeoutMs,
+      own: (client) => this.own(client),
+      errorOf: withCode,
+      logger: this.options.logger,
+    });
+    this.lanes.push(lane);
+    return lane;
   }
 
   /** Settings known only once connected: the channel of this schema. */
@@ -131,7 +146,12 @@ export class Database {
    * $1; its own values follow. The caller publishes to this process what the rows say happened.
    */
   async write<R extends pg.QueryResultRow = any>(query: Query): Promise<pg.QueryResult<R>> {
-    return this.query<R>({ ...query, values: [this.channel, ...(query.values ?? [])] });
+    return this.query<R>(this.announcing(query));
+  }
+
+  /** `query` with the channel as its $1, for a statement that sends its own notifications (write). */
+  announcing(query: Query): Query {
+    return { ...query, values: [this.channel, ...(query.values ?? [])] };
   }
 
   /** Runs `work` in one transaction; the events it announced are sent before COMMIT and published after. */
@@ -187,7 +207,16 @@ export class Database {
   }
 
   async close(): Promise<void> {
+    await Promise.all(this.lanes.map((lane) => lane.close()));
     await this.pool.end();
+  }
+
+  /** Counts the backend behind `client` among this process's own while the connection lasts. */
+  private own(client: pg.ClientBase): void {
+    const pid = backendOf(client);
+    if (pid === undefined) return;
+    this.ownBackends.add(pid);
+    client.on('end', () => this.ownBackends.delete(pid));
   }
 }
 

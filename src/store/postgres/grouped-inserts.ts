@@ -4,6 +4,7 @@ import type { ModelId } from '../../models/model.js';
 import { Batches } from './batches.js';
 import { countingInsert } from './counting-insert.js';
 import { QueuedAnnouncements } from './queued-announcements.js';
+import type { StatementLane } from './statement-lane.js';
 import { type Database, queuedEvent, queuedTotal } from './database.js';
 
 /**
@@ -46,8 +47,11 @@ export class GroupedInserts {
   );
 
   private readonly announcements: QueuedAnnouncements;
+  /** The groups' own connection: each written the moment the last one is answered. */
+  private readonly lane: StatementLane;
 
   constructor(private readonly db: Database) {
+    this.lane = db.lane();
     this.announcements = new QueuedAnnouncements((models) =>
       db.write({ name: 'wan-announce-queued', text: `SELECT pg_notify($1, ${queuedEvent}) FROM unnest($2::text[]) AS models (model)`, values: [models] }),
     );
@@ -60,11 +64,9 @@ export class GroupedInserts {
 
   /** Writes the group if it fits under `cap`, announcing each model queued if `announce`; answers those models (none: not stored). */
   private async write(tasks: NewTask[], cap: number | null, announce: boolean): Promise<ModelId[]> {
-    const { rows: queued } = await this.db.write<{ model: ModelId }>({
-      name: 'wan-insert-task-group',
-      text: insertGroup,
-      values: [groupJson(tasks), cap, announce],
-    });
+    const { rows: queued } = await this.lane.query<{ model: ModelId }>(
+      this.db.announcing({ name: 'wan-insert-task-group', text: insertGroup, values: [groupJson(tasks), cap, announce] }),
+    );
     return queued.map((row) => row.model);
   }
 }

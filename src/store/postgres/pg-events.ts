@@ -12,7 +12,7 @@ export interface PgEventsOptions {
   channel: string;
   /** Where heard events are published. */
   events: LocalEvents;
-  /** Backends of this process's own pool: what they sent was published here already. */
+  /** Backends of this process's own connections: what they sent was published here already. */
   ownBackends: ReadonlySet<number>;
   logger?: Logger;
 }

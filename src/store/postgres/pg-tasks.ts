@@ -25,6 +25,7 @@ import { testModeError, testModeExtra } from '../test-mode-task.js';
 import { startOfUtcDay, startOfUtcMonth } from '../utc-periods.js';
 import { announcingChange, type Database, databaseNow, queuedEvent, queuedTotal, type Transaction } from './database.js';
 import { locks } from './locks.js';
+import type { StatementLane } from './statement-lane.js';
 
 const inFlight = `status IN (${queued}, ${processing})`;
 type Changed = { id: string; version: number; status: TaskStatus };
@@ -156,7 +157,7 @@ export class PgTasks implements TaskStore {
   private readonly groupedInserts: GroupedInserts;
   private readonly snapshotReads = new Batches<{ id: string; keptVersion: number }, VersionedRow>(
     async (reads) => {
-      const { rows } = await this.db.query({
+      const { rows } = await this.readLane.query({
         name: 'wan-snapshots',
         text: statements.snapshots,
         values: [reads.map((read) => read.id), reads.map((read) => read.keptVersion)],
@@ -167,7 +168,11 @@ export class PgTasks implements TaskStore {
     },
     snapshotReadLimits,
   );
+  /** The batched reads' own connection: each written the moment the last one is answered. */
+  private readonly readLane: StatementLane;
+
   constructor(private readonly db: Database) {
+    this.readLane = db.lane();
     this.groupedInserts = new GroupedInserts(db);
     db.events.subscribe((event) => {
       if (event.type === 'changed') this.snapshots.drop(event.taskId, event.version);
