@@ -29,21 +29,19 @@ export interface StatementLaneOptions {
  */
 export class StatementLane {
   /** The connection being made, then made: each statement's, until it fails. */
-  private client: Promise<pg.Client> | undefined;
-  /** The connection once made, to tell whether a failing one is still the lane's. */
-  private made: pg.Client | undefined;
+  private connection: Promise<pg.Client> | undefined;
   private closed = false;
 
   constructor(private readonly options: StatementLaneOptions) {}
 
   async query<R extends pg.QueryResultRow = any>(query: Query): Promise<pg.QueryResult<R>> {
     if (this.closed) throw new Error('the store is closed');
-    const connecting = (this.client ??= this.connect());
+    const connecting = (this.connection ??= this.connect());
     let client: pg.Client;
     try {
       client = await connecting;
     } catch (error) {
-      if (this.client === connecting) this.client = undefined;
+      this.forget(connecting);
       throw this.options.errorOf(error);
     }
     try {
@@ -51,50 +49,53 @@ export class StatementLane {
     } catch (error) {
       // A database's own error leaves the connection ready for the next statement; anything else
       // (a timeout, a lost socket) leaves it in doubt.
-      if (!(error instanceof pg.DatabaseError)) this.drop(client);
+      if (!(error instanceof pg.DatabaseError)) this.drop(connecting, client);
       throw this.options.errorOf(error);
     }
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    const connecting = this.client;
-    this.client = undefined;
-    this.made = undefined;
+    const connecting = this.connection;
+    this.connection = undefined;
     const client = await connecting?.catch(() => undefined);
     await client?.end().catch(() => undefined);
   }
 
-  private async connect(): Promise<pg.Client> {
+  private connect(): Promise<pg.Client> {
     const { connection, queryTimeoutMs, own, logger } = this.options;
     const client = new pg.Client({ ...connection, query_timeout: queryTimeoutMs });
+    const connecting = (async () => {
+      try {
+        await client.connect();
+      } catch (error) {
+        await client.end().catch(() => undefined);
+        throw error;
+      }
+      if (this.closed) {
+        await client.end();
+        throw new Error('the store is closed');
+      }
+      own(client);
+      return client;
+    })();
     // A connection the server closed while idle: dropped here; without this listener the error would end the process.
     client.on('error', (error) => {
       logger?.warn({ err: error }, 'a database connection was closed');
-      this.drop(client);
+      this.drop(connecting, client);
     });
-    client.on('end', () => this.drop(client));
-    try {
-      await client.connect();
-    } catch (error) {
-      await client.end().catch(() => undefined);
-      throw error;
-    }
-    if (this.closed) {
-      await client.end();
-      throw new Error('the store is closed');
-    }
-    own(client);
-    this.made = client;
-    return client;
+    client.on('end', () => this.drop(connecting, client));
+    return connecting;
   }
 
-  /** Ends `client`; the next statement makes a new connection. */
-  private drop(client: pg.Client): void {
-    if (this.made === client) {
-      this.made = undefined;
-      this.client = undefined;
-    }
+  /** Ends `client`, made by `connecting`; the next statement makes a new connection. */
+  private drop(connecting: Promise<pg.Client>, client: pg.Client): void {
+    this.forget(connecting);
     client.end().catch(() => undefined);
+  }
+
+  /** Forgets `connecting` if it is still the lane's (a newer connection may have taken its place). */
+  private forget(connecting: Promise<pg.Client>): void {
+    if (this.connection === connecting) this.connection = undefined;
   }
 }
